@@ -1,0 +1,4 @@
+// The contract between the Qalá server and its clients.
+export * from "./errors.js";
+export * from "./limits.js";
+export * from "./schemas.js";

@@ -1,0 +1,15 @@
+// Input limits of the API contract (API.md "Conventions").
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+/** A value is at most 64 KiB of UTF-8 bytes. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+/** A bulk change holds at most this many keys. */
+export const MAX_BULK_KEYS = 1000;
+/**
+ * The values of one bulk change may add up to at most this many bytes: the
+ * change crosses one Durable Object RPC (32 MiB) and lands in one D1 batch.
+ */
+export const MAX_BULK_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+export const GENERATE_MAX_LENGTH = 4096;

@@ -1,0 +1,105 @@
+// The Hono app: middleware, routes, the OpenAPI document and the error envelope.
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorEnvelope } from "../contract/index.js";
+import type { AppEnv } from "./env.js";
+import { AppError } from "./errors.js";
+import { authenticate } from "./middleware/authenticate.js";
+import { limitBody } from "./middleware/body-limit.js";
+import { requireJsonBody } from "./middleware/content-type.js";
+import { requestId } from "./middleware/request-id.js";
+import { bootstrapRoutes } from "./routes/bootstrap.js";
+import { exportRoutes } from "./routes/export.js";
+import { VERSION, health } from "./routes/health.js";
+import { projectRoutes } from "./routes/projects.js";
+import { secretRoutes } from "./routes/secrets.js";
+import { secretVersionRoutes } from "./routes/secret-versions.js";
+
+function render(c: Context<AppEnv>, error: AppError) {
+  const body: ErrorEnvelope = {
+    error: {
+      code: error.code,
+      message: error.message,
+      request_id: c.get("requestId") ?? "",
+      ...(error.details !== undefined ? { details: error.details } : {}),
+    },
+  };
+  return c.json(body, error.status as ContentfulStatusCode);
+}
+
+/** HTTP errors raised by Hono itself (malformed JSON, ...), in our envelope. */
+function fromHttpException(error: HTTPException): AppError {
+  switch (error.status) {
+    case 400:
+      return new AppError("bad_request", "the request body is not valid JSON");
+    case 413:
+      return new AppError("payload_too_large", "the request body is too large");
+    case 401:
+      return new AppError("unauthorized", "a valid API token is required");
+    default:
+      return new AppError("internal_error", "internal error");
+  }
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use("*", requestId());
+  app.use(
+    "*",
+    cors({
+      origin: (origin, c: Context<AppEnv>) => {
+        const allowed = (c.env.QALA_CORS_ORIGINS ?? "").split(",").map((o) => o.trim());
+        return allowed.includes(origin) ? origin : null;
+      },
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "If-Match",
+        "If-None-Match",
+        "Qala-Response-Key",
+      ],
+      exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "Qala-Skipped-Keys"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    }),
+  );
+  app.use("/v1/*", requireJsonBody());
+  app.use("/v1/bootstrap", limitBody(64 * 1024));
+  app.use("/v1/projects", limitBody(64 * 1024));
+  app.use("/v1/*", async (c, next) =>
+    c.req.path === "/v1/bootstrap" ? next() : authenticate()(c, next),
+  );
+
+  app.route("/", health);
+  app.route("/", bootstrapRoutes);
+  app.route("/", projectRoutes);
+  app.route("/", secretRoutes);
+  app.route("/", secretVersionRoutes);
+  app.route("/", exportRoutes);
+
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: { title: "Qalá", version: VERSION, description: "Secrets manager on Cloudflare's edge" },
+    servers: [{ url: c.env.QALA_ISSUER ?? new URL(c.req.url).origin }],
+  }));
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+
+  app.notFound((c) => render(c, new AppError("not_found", "no such route")));
+  app.onError((error, c) => {
+    if (error instanceof AppError) return render(c, error);
+    if (error instanceof HTTPException) return render(c, fromHttpException(error));
+    // Unknown errors become a bare 500; only the error's class name is logged,
+    // since a message could quote input.
+    console.error("unhandled error", error.name, c.get("requestId"));
+    return render(c, new AppError("internal_error", "internal error"));
+  });
+  return app;
+}

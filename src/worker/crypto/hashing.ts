@@ -1,0 +1,19 @@
+// Hashing and comparison for secrets we only ever store hashed (API tokens,
+// the bootstrap token). Comparisons take the same time whatever the input.
+import { toHex, utf8 } from "./encoding.js";
+
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
+}
+
+/**
+ * Constant-time equality of two strings. Inputs are hashed first so that the
+ * comparison runs over equal lengths and leaks neither content nor length.
+ */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", utf8(a)),
+    crypto.subtle.digest("SHA-256", utf8(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
+}

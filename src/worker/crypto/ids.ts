@@ -1,0 +1,32 @@
+// Prefixed random ids (`prj_…`) and API token strings (`qala_<kind>_<id>_<secret>`).
+// Ids contain `_`, which no slug can, so a path segment is unambiguously one or the other.
+import { BASE32_PATTERN, randomBytes, toBase32 } from "./encoding.js";
+
+export type IdPrefix = "prj" | "env" | "sec" | "usr" | "tok" | "kek" | "req";
+
+export const newId = (prefix: IdPrefix): string => `${prefix}_${toBase32(randomBytes(10))}`;
+
+export type TokenKind = "admin" | "svc";
+
+export interface ParsedToken {
+  kind: TokenKind;
+  /** The token's database id (`tok_<base32>`). */
+  id: string;
+  secret: string;
+}
+
+export function newToken(kind: TokenKind): ParsedToken & { token: string } {
+  const idPart = toBase32(randomBytes(10));
+  const secret = toBase32(randomBytes(32));
+  return { kind, id: `tok_${idPart}`, secret, token: `qala_${kind}_${idPart}_${secret}` };
+}
+
+export function parseToken(token: string): ParsedToken | null {
+  const parts = token.split("_");
+  if (parts.length !== 4 || parts[0] !== "qala") return null;
+  const [, kind, idPart, secret] = parts as [string, string, string, string];
+  if (kind !== "admin" && kind !== "svc") return null;
+  if (!BASE32_PATTERN.test(idPart) || !BASE32_PATTERN.test(secret) || idPart.length > 32)
+    return null;
+  return { kind, id: `tok_${idPart}`, secret };
+}

@@ -1,0 +1,31 @@
+// The drizzle client over D1, and helpers every query module shares.
+import type { BatchItem } from "drizzle-orm/batch";
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "./schema.js";
+
+export type Db = ReturnType<typeof openDb>;
+
+export const openDb = (d1: D1Database) => drizzle(d1, { schema });
+
+/** D1 allows 100 bound parameters per statement; multi-row inserts are chunked to fit. */
+export const MAX_BOUND_PARAMETERS = 100;
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export const nowIso = (ms: number = Date.now()) => new Date(ms).toISOString();
+
+/** True when a D1 error is a UNIQUE constraint violation (the backstop of a check). */
+export function isUniqueViolation(error: unknown): boolean {
+  const message = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
+  return /UNIQUE constraint failed/i.test(message);
+}
+
+/** Runs statements as one D1 batch (a transaction): all land or none does. */
+export function runBatch(db: Db, statements: readonly BatchItem<"sqlite">[]) {
+  const [first, ...rest] = statements;
+  return first ? db.batch([first, ...rest]) : Promise.resolve([]);
+}

@@ -1,0 +1,21 @@
+// Queries on wrapped keys (KEKs).
+import { and, desc, eq } from "drizzle-orm";
+import type { Db } from "./client.js";
+import { keys } from "./schema.js";
+
+export type KeyRow = typeof keys.$inferSelect;
+
+export const findKey = (db: Db, id: string) => db.select().from(keys).where(eq(keys.id, id)).get();
+
+export const activeKek = (db: Db, environmentId: string) =>
+  db
+    .select()
+    .from(keys)
+    .where(
+      and(eq(keys.scope, "environment"), eq(keys.scopeId, environmentId), eq(keys.state, "active")),
+    )
+    .orderBy(desc(keys.version))
+    .limit(1)
+    .get();
+
+export const insertKey = (db: Db, row: typeof keys.$inferInsert) => db.insert(keys).values(row);

@@ -1,0 +1,131 @@
+// D1 schema (drizzle). migrations/ is generated from this file by drizzle-kit.
+// Value ciphertexts, IVs and wrapped keys are base64 text; see docs/storage.md.
+
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+/** Instance-wide markers (the bootstrap row makes bootstrap happen once). */
+export const instanceState = sqliteTable("instance_state", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name"),
+  passwordHash: text("password_hash"),
+  instanceRole: text("instance_role", { enum: ["admin", "member"] }).notNull(),
+  createdAt: text("created_at").notNull(),
+  disabledAt: text("disabled_at"),
+});
+
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  settings: text("settings").notNull().default("{}"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const environments = sqliteTable(
+  "environments",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    position: integer("position").notNull(),
+    /** Bumped by every write to the environment's secrets; the ETag of list and export. */
+    revision: integer("revision").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("environments_project_slug").on(t.projectId, t.slug)],
+);
+
+/** Key-encryption keys (scope `environment`) and instance keys, wrapped by a master key. */
+export const keys = sqliteTable(
+  "keys",
+  {
+    id: text("id").primaryKey(),
+    scope: text("scope", { enum: ["instance", "environment"] }).notNull(),
+    scopeId: text("scope_id").notNull(),
+    version: integer("version").notNull(),
+    wrappedKey: text("wrapped_key").notNull(),
+    wrappedBy: text("wrapped_by").notNull(),
+    state: text("state", { enum: ["active", "retired", "destroyed"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("keys_scope_version").on(t.scope, t.scopeId, t.version)],
+);
+
+export const secrets = sqliteTable(
+  "secrets",
+  {
+    id: text("id").primaryKey(),
+    environmentId: text("environment_id")
+      .notNull()
+      .references(() => environments.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    currentVersion: integer("current_version").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    updatedBy: text("updated_by"),
+    deletedAt: text("deleted_at"),
+    /** Set when every version was destroyed; the key no longer exists for readers. */
+    purgedAt: text("purged_at"),
+    rotation: text("rotation"),
+    tags: text("tags").notNull().default("[]"),
+    note: text("note"),
+  },
+  (t) => [uniqueIndex("secrets_environment_key").on(t.environmentId, t.key)],
+);
+
+export const secretVersions = sqliteTable(
+  "secret_versions",
+  {
+    secretId: text("secret_id")
+      .notNull()
+      .references(() => secrets.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    /** Null once destroyed. */
+    ciphertext: text("ciphertext"),
+    iv: text("iv"),
+    /** Null once destroyed: deleting the wrapped DEK is the crypto-shred. */
+    wrappedDek: text("wrapped_dek"),
+    kekId: text("kek_id").notNull(),
+    createdBy: text("created_by"),
+    createdAt: text("created_at").notNull(),
+    deletedAt: text("deleted_at"),
+    revokedAt: text("revoked_at"),
+    destroyedAt: text("destroyed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.secretId, t.version] }),
+    index("secret_versions_kek").on(t.kekId),
+  ],
+);
+
+export const apiTokens = sqliteTable("api_tokens", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["admin", "project"] }).notNull(),
+  projectId: text("project_id").references(() => projects.id, { onDelete: "cascade" }),
+  userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+  name: text("name").notNull(),
+  /** hex(SHA-256(secret part)); the token itself is shown once and never stored. */
+  secretHash: text("secret_hash").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at"),
+  lastUsedAt: text("last_used_at"),
+  revokedAt: text("revoked_at"),
+});

@@ -1,0 +1,21 @@
+// Worker bindings (Env) and the Hono environment (AppEnv) of the app.
+import type { ProjectCoordinator } from "./durable/project-coordinator.js";
+import type { Principal } from "./auth/principal.js";
+
+export interface Env {
+  DB: D1Database;
+  PROJECT_COORDINATOR: DurableObjectNamespace<ProjectCoordinator>;
+  /** Comma-separated `id:base64(32 bytes)`; the first is active. */
+  QALA_MASTER_KEY: string;
+  QALA_BOOTSTRAP_TOKEN: string;
+  QALA_CORS_ORIGINS?: string;
+  QALA_ISSUER?: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    principal: Principal;
+  };
+}

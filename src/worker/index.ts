@@ -1,0 +1,11 @@
+// Worker entry: the HTTP app and the Durable Object classes.
+import { createApp } from "./app.js";
+import type { Env } from "./env.js";
+
+export { ProjectCoordinator } from "./durable/project-coordinator.js";
+
+const app = createApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

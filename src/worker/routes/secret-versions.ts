@@ -1,0 +1,139 @@
+// One secret's history and lifecycle: versions, rollback, revoke, restore, rotate.
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  ListQuerySchema,
+  RollbackBodySchema,
+  SecretVersionSchema,
+  SecretWriteResultSchema,
+  listSchema,
+} from "../../contract/index.js";
+import { findSecret } from "../db/secrets.js";
+import { coordinator, settle } from "../durable/coordinator-client.js";
+import { AppError } from "../errors.js";
+import { requireEnvironment, requireProject } from "../services/scope.js";
+import { listSecretVersions } from "../services/secrets-read.js";
+import {
+  ERRORS,
+  SecretParams,
+  actor,
+  db,
+  errorResponse,
+  json,
+  jsonBody,
+  newRouter,
+  readDeps,
+} from "./router.js";
+
+const BASE = "/v1/projects/{project}/environments/{env}/secrets/{key}";
+const VersionParams = SecretParams.extend({ version: z.coerce.number().int().min(1) });
+const RevokeResultSchema = z.object({
+  key: z.string(),
+  version: z.number().int(),
+  revoked_at: z.string(),
+});
+const RestoreResultSchema = z.object({ key: z.string(), version: z.number().int() });
+
+export const secretVersionRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${BASE}/versions`,
+      request: { params: SecretParams, query: ListQuerySchema },
+      responses: {
+        200: json(listSchema(SecretVersionSchema), "versions, newest first"),
+        ...ERRORS,
+      },
+    }),
+    async (c) => {
+      const { project, env, key } = c.req.valid("param");
+      const scope = await requireEnvironment(db(c), project, env);
+      return c.json(await listSecretVersions(readDeps(c), scope, key, c.req.valid("query")), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${BASE}/rollback`,
+      request: { params: SecretParams, body: jsonBody(RollbackBodySchema) },
+      responses: {
+        200: json(SecretWriteResultSchema, "the new version"),
+        410: errorResponse,
+        ...ERRORS,
+      },
+    }),
+    async (c) => {
+      const { project: ref, env, key } = c.req.valid("param");
+      const project = await requireProject(db(c), ref);
+      const result = await settle(
+        coordinator(c.env, project.id).rollbackSecret({
+          projectId: project.id,
+          environment: env,
+          key,
+          version: c.req.valid("json").version,
+          actor: actor(c),
+        }),
+      );
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${BASE}/versions/{version}/revoke`,
+      request: { params: VersionParams },
+      responses: { 200: json(RevokeResultSchema, "revoked"), 410: errorResponse, ...ERRORS },
+    }),
+    async (c) => {
+      const { project: ref, env, key, version } = c.req.valid("param");
+      const project = await requireProject(db(c), ref);
+      const result = await settle(
+        coordinator(c.env, project.id).revokeVersion({
+          projectId: project.id,
+          environment: env,
+          key,
+          version,
+          actor: actor(c),
+        }),
+      );
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${BASE}/restore`,
+      request: { params: SecretParams },
+      responses: { 200: json(RestoreResultSchema, "restored"), 409: errorResponse, ...ERRORS },
+    }),
+    async (c) => {
+      const { project: ref, env, key } = c.req.valid("param");
+      const project = await requireProject(db(c), ref);
+      const result = await settle(
+        coordinator(c.env, project.id).restoreSecret({
+          projectId: project.id,
+          environment: env,
+          key,
+          actor: actor(c),
+        }),
+      );
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${BASE}/rotate`,
+      request: { params: SecretParams },
+      responses: { 409: errorResponse, ...ERRORS },
+    }),
+    async (c) => {
+      const { project, env, key } = c.req.valid("param");
+      const scope = await requireEnvironment(db(c), project, env);
+      const secret = await findSecret(db(c), scope.environment.id, key);
+      if (!secret || secret.deletedAt || secret.purgedAt) {
+        throw new AppError("not_found", "secret not found");
+      }
+      // Rotation policies arrive with the lifecycle work; until then no secret has one.
+      throw new AppError("conflict", "this secret has no rotation policy");
+    },
+  );

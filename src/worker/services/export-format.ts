@@ -1,0 +1,77 @@
+// Renders an environment as dotenv, JSON, YAML or shell. Each format reads back
+// exactly (tests parse the output with the format's own parser); a value a
+// format cannot carry is left out and named, never mangled.
+import { stringify as yamlStringify } from "yaml";
+import type { ExportFormat } from "../../contract/index.js";
+
+export interface Rendered {
+  body: string;
+  contentType: string;
+  skipped: string[];
+}
+
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * dotenv (the `dotenv` package's parser) has no escapes except `\n` and `\r`
+ * inside double quotes, so a quote style is chosen per value: double quotes
+ * when the value holds no `"` and no literal `\n`/`\r` sequence (newlines and
+ * carriage returns are then written as escapes), else single quotes or
+ * backticks when the value holds neither that quote nor a carriage return.
+ */
+export function dotenvQuote(value: string): string | null {
+  if (!value.includes('"') && !/\\[nr]/.test(value)) {
+    return `"${value.replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+  }
+  if (value.includes("\r")) return null;
+  for (const quote of ["'", "`"]) {
+    if (!value.includes(quote)) {
+      return `${quote}${value}${quote}`;
+    }
+  }
+  return null;
+}
+
+/** POSIX single quotes: everything literal; a `'` becomes `'\''`. */
+export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+export function renderEnvironment(
+  format: ExportFormat,
+  values: ReadonlyMap<string, string>,
+): Rendered {
+  const skipped: string[] = [];
+  switch (format) {
+    case "json":
+      return {
+        body: JSON.stringify(Object.fromEntries(values), null, 2) + "\n",
+        contentType: "application/json; charset=utf-8",
+        skipped,
+      };
+    case "yaml":
+      return {
+        body:
+          values.size === 0 ? "{}\n" : yamlStringify(Object.fromEntries(values), { lineWidth: 0 }),
+        contentType: "application/yaml; charset=utf-8",
+        skipped,
+      };
+    case "dotenv": {
+      const lines: string[] = [];
+      for (const [key, value] of values) {
+        const quoted = value.includes("\0") ? null : dotenvQuote(value);
+        if (quoted === null) skipped.push(key);
+        else lines.push(`${key}=${quoted}`);
+      }
+      return { body: joinLines(lines), contentType: "text/plain; charset=utf-8", skipped };
+    }
+    case "shell": {
+      const lines: string[] = [];
+      for (const [key, value] of values) {
+        if (!SHELL_NAME.test(key) || value.includes("\0")) skipped.push(key);
+        else lines.push(`export ${key}=${shellQuote(value)}`);
+      }
+      return { body: joinLines(lines), contentType: "text/x-shellscript; charset=utf-8", skipped };
+    }
+  }
+}
+
+const joinLines = (lines: string[]) => (lines.length ? lines.join("\n") + "\n" : "");

@@ -1,0 +1,31 @@
+// Resolves `:project` and `:env` path segments (slug or id) to rows, or 404.
+import type { Db } from "../db/client.js";
+import {
+  findEnvironment,
+  findProject,
+  type EnvironmentRow,
+  type ProjectRow,
+} from "../db/projects.js";
+import { AppError } from "../errors.js";
+
+export interface EnvironmentScope {
+  project: ProjectRow;
+  environment: EnvironmentRow;
+}
+
+export async function requireProject(db: Db, ref: string): Promise<ProjectRow> {
+  const project = await findProject(db, ref);
+  if (!project) throw new AppError("not_found", "project not found");
+  return project;
+}
+
+export async function requireEnvironment(
+  db: Db,
+  projectRef: string,
+  environmentRef: string,
+): Promise<EnvironmentScope> {
+  const project = await requireProject(db, projectRef);
+  const environment = await findEnvironment(db, project.id, environmentRef);
+  if (!environment) throw new AppError("not_found", "environment not found");
+  return { project, environment };
+}

@@ -52,12 +52,17 @@ export const CreateEnvironmentBodySchema = z.strictObject({
   name: NameSchema.optional(),
 });
 
+/** A secret value: any well-formed Unicode text (a lone surrogate has no UTF-8 form). */
+export const ValueSchema = z
+  .string()
+  .refine((v) => v.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
+
 export const TagsSchema = z.array(z.string().min(1).max(64)).max(32);
 export const NoteSchema = z.string().max(1000);
 
 export const PutSecretBodySchema = z
   .strictObject({
-    value: z.string().optional(),
+    value: ValueSchema.optional(),
     generate: GenerateSpecSchema.optional(),
     tags: TagsSchema.optional(),
     note: NoteSchema.optional(),
@@ -71,7 +76,7 @@ export type PutSecretBody = z.infer<typeof PutSecretBodySchema>;
 
 export const BulkChangeBodySchema = z
   .strictObject({
-    set: z.record(SecretKeySchema, z.string()).optional(),
+    set: z.record(SecretKeySchema, ValueSchema).optional(),
     delete: z.array(SecretKeySchema).optional(),
   })
   .refine((b) => b.set !== undefined || b.delete !== undefined, {

@@ -12,19 +12,20 @@ export const CHARSET_ALPHABETS: Record<Charset, string> = {
   ascii: Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join(""),
 };
 
+/** getRandomValues fills at most 64 KiB per call. */
+const MAX_RANDOM_BYTES = 65_536;
+
 export function generateValue(spec: GenerateSpec): string {
   const alphabet = CHARSET_ALPHABETS[spec.charset];
   const limit = 256 - (256 % alphabet.length);
-  let out = "";
+  const out: string[] = [];
   while (out.length < spec.length) {
-    const batch = crypto.getRandomValues(
-      new Uint8Array(Math.max(16, (spec.length - out.length) * 2)),
-    );
-    for (const byte of batch) {
+    const want = Math.min(MAX_RANDOM_BYTES, Math.max(16, (spec.length - out.length) * 2));
+    for (const byte of crypto.getRandomValues(new Uint8Array(want))) {
       if (byte >= limit) continue;
-      out += alphabet[byte % alphabet.length];
+      out.push(alphabet[byte % alphabet.length]!);
       if (out.length === spec.length) break;
     }
   }
-  return out;
+  return out.join("");
 }

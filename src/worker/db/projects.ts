@@ -44,6 +44,18 @@ export async function findEnvironment(
     .get();
 }
 
+/** The project and environment of a path in one query (each ref a slug or an id). */
+export async function findEnvironmentScope(db: Db, projectRef: string, environmentRef: string) {
+  const projectColumn = projectRef.includes("_") ? projects.id : projects.slug;
+  const environmentColumn = environmentRef.includes("_") ? environments.id : environments.slug;
+  return db
+    .select({ project: projects, environment: environments })
+    .from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .where(and(eq(projectColumn, projectRef), eq(environmentColumn, environmentRef)))
+    .get();
+}
+
 export async function nextEnvironmentPosition(db: Db, projectId: string): Promise<number> {
   const row = await db
     .select({ top: max(environments.position) })

@@ -36,6 +36,21 @@ export function listCurrent(
   return page ? query.limit(page.limit + 1).all() : query.all();
 }
 
+/** A secret and one of its versions (the current one unless `version` is given), in one query. */
+export const findSecretVersion = (db: Db, environmentId: string, key: string, version?: number) =>
+  db
+    .select({ secret: secrets, version: secretVersions })
+    .from(secrets)
+    .leftJoin(
+      secretVersions,
+      and(
+        eq(secretVersions.secretId, secrets.id),
+        eq(secretVersions.version, version ?? secrets.currentVersion),
+      ),
+    )
+    .where(and(eq(secrets.environmentId, environmentId), eq(secrets.key, key)))
+    .get();
+
 export const findSecret = (db: Db, environmentId: string, key: string) =>
   db
     .select()

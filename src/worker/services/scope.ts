@@ -1,7 +1,7 @@
 // Resolves `:project` and `:env` path segments (slug or id) to rows, or 404.
 import type { Db } from "../db/client.js";
 import {
-  findEnvironment,
+  findEnvironmentScope,
   findProject,
   type EnvironmentRow,
   type ProjectRow,
@@ -24,8 +24,9 @@ export async function requireEnvironment(
   projectRef: string,
   environmentRef: string,
 ): Promise<EnvironmentScope> {
-  const project = await requireProject(db, projectRef);
-  const environment = await findEnvironment(db, project.id, environmentRef);
-  if (!environment) throw new AppError("not_found", "environment not found");
-  return { project, environment };
+  const scope = await findEnvironmentScope(db, projectRef, environmentRef);
+  if (scope) return scope;
+  // Only the error path pays a second query, to say which of the two is missing.
+  await requireProject(db, projectRef);
+  throw new AppError("not_found", "environment not found");
 }

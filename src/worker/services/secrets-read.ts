@@ -4,7 +4,7 @@ import type { SecretItem, SecretValue, SecretVersion } from "../../contract/inde
 import type { Db } from "../db/client.js";
 import {
   findSecret,
-  findVersion,
+  findSecretVersion,
   listCurrent,
   listVersions,
   type SecretRow,
@@ -112,9 +112,13 @@ export async function getSecretValue(
   key: string,
   requestedVersion?: number,
 ): Promise<SecretValue> {
-  const secret = await requireLiveSecret(deps, scope, key);
+  const row = await findSecretVersion(deps.db, scope.environment.id, key, requestedVersion);
+  const secret = row?.secret;
+  if (!secret || secret.deletedAt || secret.purgedAt) {
+    throw new AppError("not_found", "secret not found");
+  }
+  const version = row.version;
   const versionNumber = requestedVersion ?? secret.currentVersion;
-  const version = await findVersion(deps.db, secret.id, versionNumber);
   if (!version || version.deletedAt) throw new AppError("not_found", "version not found");
   if (version.revokedAt) throw new AppError("gone", `version ${versionNumber} is revoked`);
   if (version.destroyedAt) throw new AppError("gone", `version ${versionNumber} is destroyed`);

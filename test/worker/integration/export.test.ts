@@ -32,7 +32,9 @@ describe("export", () => {
 
   it("renders yaml as a flat mapping", async () => {
     const project = await seeded();
-    expect(parseYaml(await (await api("GET", exportPath(project, "yaml"))).text())).toEqual(VALUES);
+    const res = await api("GET", exportPath(project, "yaml"));
+    expect(res.headers.get("Content-Type")).toMatch(/^application\/yaml/);
+    expect(parseYaml(new TextDecoder().decode(await res.arrayBuffer()))).toEqual(VALUES);
   });
 
   it("renders dotenv that the dotenv package reads back exactly", async () => {

@@ -9,7 +9,7 @@ import type { ErrorEnvelope } from "../contract/index.js";
 import type { AppEnv } from "./env.js";
 import { AppError } from "./errors.js";
 import { authenticate } from "./middleware/authenticate.js";
-import { limitBody } from "./middleware/body-limit.js";
+import { limitBodies } from "./middleware/body-limit.js";
 import { requireJsonBody } from "./middleware/content-type.js";
 import { requestId } from "./middleware/request-id.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
@@ -68,8 +68,7 @@ export function createApp() {
     }),
   );
   app.use("/v1/*", requireJsonBody());
-  app.use("/v1/bootstrap", limitBody(64 * 1024));
-  app.use("/v1/projects", limitBody(64 * 1024));
+  app.use("/v1/*", limitBodies());
   app.use("/v1/*", async (c, next) =>
     c.req.path === "/v1/bootstrap" ? next() : authenticate()(c, next),
   );
@@ -94,7 +93,14 @@ export function createApp() {
 
   app.notFound((c) => render(c, new AppError("not_found", "no such route")));
   app.onError((error, c) => {
-    if (error instanceof AppError) return render(c, error);
+    if (error instanceof AppError) {
+      // A failed decryption means tampering or a lost key: operators must see it.
+      if (error.code === "integrity_error") {
+        const cause = error.cause instanceof Error ? error.cause.message : "";
+        console.error("integrity_error", c.get("requestId"), c.req.path, cause);
+      }
+      return render(c, error);
+    }
     if (error instanceof HTTPException) return render(c, fromHttpException(error));
     // Unknown errors become a bare 500; only the error's class name is logged,
     // since a message could quote input.

@@ -18,7 +18,6 @@ import { requireEnvironment, requireProject } from "../services/scope.js";
 import { getSecretValue, listSecretItems } from "../services/secrets-read.js";
 import { parsePrecondition } from "../services/secret-writes.js";
 import { checkBulkSize, checkValueSize } from "../services/value-limits.js";
-import { limitBody } from "../middleware/body-limit.js";
 import {
   ERRORS,
   EnvParams,
@@ -38,11 +37,6 @@ const Boolish = z.enum(["true", "false", "1", "0"]).optional();
 const truthy = (v: string | undefined) => v === "true" || v === "1";
 
 export const secretRoutes = newRouter();
-
-secretRoutes.use(`/v1/projects/:project/environments/:env/secrets`, async (c, next) =>
-  c.req.method === "PATCH" ? limitBody(24 * 1024 * 1024)(c, next) : next(),
-);
-secretRoutes.use(`/v1/projects/:project/environments/:env/secrets/*`, limitBody(1024 * 1024));
 
 secretRoutes.openapi(
   createRoute({

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { api, newProject, secretsPath } from "../helpers.js";
 
 const b64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
@@ -47,5 +47,65 @@ describe("no plaintext at rest", () => {
     expect(cells).toBeGreaterThan(50);
     // The checks can see a canary: the same search finds it in a row that holds it.
     expect(`prefix${b64("xx" + canary)}`).toContain(base64Forms(canary)[2]);
+  });
+});
+
+describe("no plaintext in logs or errors", () => {
+  it("logs no value and answers integrity_error without it when a ciphertext is tampered with", async () => {
+    const canary = `canary-${crypto.randomUUID()}`;
+    const logged: string[] = [];
+    const methods = ["log", "info", "warn", "error", "debug"] as const;
+    const spies = methods.map((m) =>
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+        logged.push(
+          args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "),
+        );
+      }),
+    );
+    try {
+      const project = await newProject();
+      await api("PUT", `${secretsPath(project)}/CANARY`, { body: { value: canary } });
+      await api("PUT", `${secretsPath(project)}/OTHER`, { body: { value: "other" } });
+      // Move OTHER's ciphertext onto CANARY's row: the AAD no longer matches.
+      const idOf = async (key: string) =>
+        (await env.DB.prepare(
+          `SELECT s.id FROM secrets s JOIN environments e ON e.id = s.environment_id
+             JOIN projects p ON p.id = e.project_id WHERE p.slug = ? AND s.key = ?`,
+        )
+          .bind(project, key)
+          .first<{ id: string }>())!.id;
+      await env.DB.prepare(
+        `UPDATE secret_versions SET ciphertext = (SELECT ciphertext FROM secret_versions WHERE secret_id = ?)
+         WHERE secret_id = ?`,
+      )
+        .bind(await idOf("OTHER"), await idOf("CANARY"))
+        .run();
+      const read = await api("GET", `${secretsPath(project)}/CANARY`);
+      expect(read.status).toBe(500);
+      const body = await read.text();
+      expect(JSON.parse(body).error.code).toBe("integrity_error");
+      const list = await api("GET", `${secretsPath(project)}?values=true`);
+      expect(list.status).toBe(500);
+      expect(await list.text()).not.toContain("other");
+
+      // A write whose batch fails must not log the value it carried.
+      await env.DB.exec(
+        "CREATE TRIGGER fail_all BEFORE INSERT ON secret_versions BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+      );
+      try {
+        const failed = await api("PUT", `${secretsPath(project)}/NEXT`, {
+          body: { value: canary },
+        });
+        expect(failed.status).toBe(500);
+        expect(await failed.text()).not.toContain(canary);
+      } finally {
+        await env.DB.exec("DROP TRIGGER fail_all;");
+      }
+      expect(body).not.toContain(canary);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(line).not.toContain(canary);
   });
 });

@@ -181,3 +181,18 @@ describe("bad input gets a clear error and changes nothing", () => {
     );
   });
 });
+
+describe("request size limits", () => {
+  it("answers 413 to a request body over 1 MiB before parsing it", async () => {
+    const project = await newProject();
+    await unchangedAfter(
+      () =>
+        api("PUT", `${secretsPath(project)}/K`, {
+          raw: JSON.stringify({ value: "x", note: "n".repeat(1024 * 1024) }),
+          headers: { "Content-Type": "application/json" },
+        }),
+      413,
+      "payload_too_large",
+    );
+  });
+});

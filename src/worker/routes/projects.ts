@@ -10,7 +10,7 @@ import {
   listSchema,
 } from "../../contract/index.js";
 import { listEnvironments, listProjects } from "../db/projects.js";
-import { coordinator, settle } from "../durable/coordinator-client.js";
+import { settle } from "../durable/coordinator-client.js";
 import { createProject, environmentView, projectView } from "../services/projects.js";
 import { decodeCursor, page } from "../services/pagination.js";
 import { requireProject } from "../services/scope.js";
@@ -23,6 +23,7 @@ import {
   json,
   jsonBody,
   newRouter,
+  projectCoordinator,
 } from "./router.js";
 
 const noContent = { description: "done" };
@@ -81,11 +82,8 @@ export const projectRoutes = newRouter()
       responses: { 200: json(ProjectSchema, "the project"), ...ERRORS },
     }),
     async (c) => {
-      const project = await requireProject(db(c), c.req.valid("param").project);
-      const body = c.req.valid("json");
-      const updated = await settle(
-        coordinator(c.env, project.id).updateProject({ projectId: project.id, ...body }),
-      );
+      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
+      const updated = await settle(stub.updateProject({ projectId, ...c.req.valid("json") }));
       return c.json(updated, 200);
     },
   )
@@ -97,8 +95,8 @@ export const projectRoutes = newRouter()
       responses: { 204: noContent, ...ERRORS },
     }),
     async (c) => {
-      const project = await requireProject(db(c), c.req.valid("param").project);
-      await settle(coordinator(c.env, project.id).deleteProject({ projectId: project.id }));
+      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
+      await settle(stub.deleteProject({ projectId }));
       return c.body(null, 204);
     },
   )
@@ -110,12 +108,9 @@ export const projectRoutes = newRouter()
       responses: { 201: json(EnvironmentSchema, "the environment"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const project = await requireProject(db(c), c.req.valid("param").project);
+      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
       const environment = await settle(
-        coordinator(c.env, project.id).createEnvironment({
-          projectId: project.id,
-          ...c.req.valid("json"),
-        }),
+        stub.createEnvironment({ projectId, ...c.req.valid("json") }),
       );
       return c.json(environment, 201);
     },
@@ -145,10 +140,10 @@ export const projectRoutes = newRouter()
     }),
     async (c) => {
       const { project: ref, env } = c.req.valid("param");
-      const project = await requireProject(db(c), ref);
+      const { projectId, stub } = await projectCoordinator(c, ref);
       await settle(
-        coordinator(c.env, project.id).deleteEnvironment({
-          projectId: project.id,
+        stub.deleteEnvironment({
+          projectId,
           environment: env,
           force: c.req.valid("query").force === "true",
         }),

@@ -5,6 +5,8 @@ import type { Context } from "hono";
 import type { z as zod } from "zod";
 import { ErrorEnvelopeSchema, SecretKeySchema } from "../../contract/index.js";
 import { openDb } from "../db/client.js";
+import { coordinator } from "../durable/coordinator-client.js";
+import { requireProject } from "../services/scope.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 
@@ -49,3 +51,18 @@ export const actor = (c: Context<AppEnv>) => c.get("principal").id;
 
 /** Secret-bearing answers must never be stored by a cache. */
 export const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
+
+/** The project named by a path segment (slug or id) and its coordinator, the only writer. */
+export async function projectCoordinator(c: Context<AppEnv>, ref: string) {
+  const project = await requireProject(db(c), ref);
+  return { projectId: project.id, stub: coordinator(c.env, project.id) };
+}
+
+/** The coordinator and the target of a `.../secrets/{key}` path. */
+export async function secretTarget(
+  c: Context<AppEnv>,
+  params: { project: string; env: string; key: string },
+) {
+  const { projectId, stub } = await projectCoordinator(c, params.project);
+  return { stub, target: { projectId, environment: params.env, key: params.key, actor: actor(c) } };
+}

@@ -8,20 +8,20 @@ import {
   listSchema,
 } from "../../contract/index.js";
 import { findSecret } from "../db/secrets.js";
-import { coordinator, settle } from "../durable/coordinator-client.js";
+import { settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
-import { requireEnvironment, requireProject } from "../services/scope.js";
+import { requireEnvironment } from "../services/scope.js";
 import { listSecretVersions } from "../services/secrets-read.js";
 import {
   ERRORS,
   SecretParams,
-  actor,
   db,
   errorResponse,
   json,
   jsonBody,
   newRouter,
   readDeps,
+  secretTarget,
 } from "./router.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets/{key}";
@@ -62,17 +62,9 @@ export const secretVersionRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { project: ref, env, key } = c.req.valid("param");
-      const project = await requireProject(db(c), ref);
-      const result = await settle(
-        coordinator(c.env, project.id).rollbackSecret({
-          projectId: project.id,
-          environment: env,
-          key,
-          version: c.req.valid("json").version,
-          actor: actor(c),
-        }),
-      );
+      const { stub, target } = await secretTarget(c, c.req.valid("param"));
+      const { version } = c.req.valid("json");
+      const result = await settle(stub.rollbackSecret({ ...target, version }));
       return c.json(result, 200);
     },
   )
@@ -84,17 +76,9 @@ export const secretVersionRoutes = newRouter()
       responses: { 200: json(RevokeResultSchema, "revoked"), 410: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { project: ref, env, key, version } = c.req.valid("param");
-      const project = await requireProject(db(c), ref);
-      const result = await settle(
-        coordinator(c.env, project.id).revokeVersion({
-          projectId: project.id,
-          environment: env,
-          key,
-          version,
-          actor: actor(c),
-        }),
-      );
+      const { version, ...params } = c.req.valid("param");
+      const { stub, target } = await secretTarget(c, params);
+      const result = await settle(stub.revokeVersion({ ...target, version }));
       return c.json(result, 200);
     },
   )
@@ -106,16 +90,8 @@ export const secretVersionRoutes = newRouter()
       responses: { 200: json(RestoreResultSchema, "restored"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { project: ref, env, key } = c.req.valid("param");
-      const project = await requireProject(db(c), ref);
-      const result = await settle(
-        coordinator(c.env, project.id).restoreSecret({
-          projectId: project.id,
-          environment: env,
-          key,
-          actor: actor(c),
-        }),
-      );
+      const { stub, target } = await secretTarget(c, c.req.valid("param"));
+      const result = await settle(stub.restoreSecret(target));
       return c.json(result, 200);
     },
   )

@@ -11,10 +11,10 @@ import {
   listSchema,
 } from "../../contract/index.js";
 import { generateValue } from "../crypto/generate.js";
-import { coordinator, settle } from "../durable/coordinator-client.js";
+import { settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
 import { environmentEtag, etagMatches } from "../services/etag.js";
-import { requireEnvironment, requireProject } from "../services/scope.js";
+import { requireEnvironment } from "../services/scope.js";
 import { getSecretValue, listSecretItems } from "../services/secrets-read.js";
 import { parsePrecondition } from "../services/secret-writes.js";
 import { checkBulkSize, checkValueSize } from "../services/value-limits.js";
@@ -29,7 +29,9 @@ import {
   jsonBody,
   newRouter,
   noStore,
+  projectCoordinator,
   readDeps,
+  secretTarget,
 } from "./router.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets";
@@ -104,7 +106,7 @@ secretRoutes.openapi(
     },
   }),
   async (c) => {
-    const { project: ref, env, key } = c.req.valid("param");
+    const params = c.req.valid("param");
     const body = c.req.valid("json");
     if (body.rotation !== undefined) {
       throw new AppError("validation_failed", "rotation policies are not supported yet", {
@@ -112,17 +114,14 @@ secretRoutes.openapi(
       });
     }
     const value = body.value ?? generateValue(body.generate!);
-    checkValueSize(key, value);
-    const project = await requireProject(db(c), ref);
+    checkValueSize(params.key, value);
+    const { stub, target } = await secretTarget(c, params);
     const { created, ...result } = await settle(
-      coordinator(c.env, project.id).putSecret({
-        projectId: project.id,
-        environment: env,
-        key,
+      stub.putSecret({
+        ...target,
         value,
         tags: body.tags,
         note: body.note,
-        actor: actor(c),
         precondition: parsePrecondition(c.req.header("If-Match"), c.req.header("If-None-Match")),
       }),
     );
@@ -148,10 +147,10 @@ secretRoutes.openapi(
     const set = body.set ?? {};
     const remove = body.delete ?? [];
     checkBulkSize(set, remove);
-    const project = await requireProject(db(c), ref);
+    const { projectId, stub } = await projectCoordinator(c, ref);
     const result = await settle(
-      coordinator(c.env, project.id).bulkChange({
-        projectId: project.id,
+      stub.bulkChange({
+        projectId,
         environment: env,
         set,
         delete: remove,
@@ -170,17 +169,8 @@ secretRoutes.openapi(
     responses: { 204: { description: "deleted" }, ...ERRORS },
   }),
   async (c) => {
-    const { project: ref, env, key } = c.req.valid("param");
-    const project = await requireProject(db(c), ref);
-    await settle(
-      coordinator(c.env, project.id).deleteSecret({
-        projectId: project.id,
-        environment: env,
-        key,
-        purge: truthy(c.req.valid("query").purge),
-        actor: actor(c),
-      }),
-    );
+    const { stub, target } = await secretTarget(c, c.req.valid("param"));
+    await settle(stub.deleteSecret({ ...target, purge: truthy(c.req.valid("query").purge) }));
     return c.body(null, 204);
   },
 );

@@ -92,15 +92,28 @@ interface PlannedVersion {
   version: NewSecretVersionRow;
 }
 
-/** Encrypts `value` as the next version of `key` (the version is in the AAD). */
-async function planVersion(
+/** What every new version of one change shares: where it goes, its KEK, its time. */
+interface ChangeContext {
+  projectId: string;
+  environment: EnvironmentRow;
+  kek: { kekId: string; key: CryptoKey };
+  at: string;
+}
+
+async function changeContext(
   deps: WriteDeps,
   projectId: string,
   environment: EnvironmentRow,
-  kek: { kekId: string; key: CryptoKey },
+): Promise<ChangeContext> {
+  const kek = await activeKekFor(deps.db, deps.masterKey, environment.id);
+  return { projectId, environment, kek, at: nowIso(deps.now()) };
+}
+
+/** Encrypts `value` as the next version of `key` (the version is in the AAD). */
+async function planVersion(
+  { projectId, environment, kek, at }: ChangeContext,
   current: SecretRow | undefined,
   change: { key: string; value: string; tags?: string[]; note?: string; actor: string },
-  at: string,
 ): Promise<PlannedVersion> {
   const secretId = current?.id ?? newId("sec");
   const version = (current?.currentVersion ?? 0) + 1;
@@ -161,14 +174,13 @@ export async function putSecret(
   const environment = await environmentOf(deps, input.projectId, input.environment);
   const current = await findSecret(deps.db, environment.id, input.key);
   checkPrecondition(current, input.precondition);
-  const at = nowIso(deps.now());
-  const kek = await activeKekFor(deps.db, deps.masterKey, environment.id);
-  const planned = await planVersion(deps, input.projectId, environment, kek, current, input, at);
+  const context = await changeContext(deps, input.projectId, environment);
+  const planned = await planVersion(context, current, input);
   await landVersions(deps, environment.id, [planned]);
   return {
     key: input.key,
     version: planned.version.version,
-    created_at: at,
+    created_at: context.at,
     created: !exists(current),
   };
 }
@@ -193,26 +205,15 @@ export async function bulkChange(deps: WriteDeps, input: BulkInput): Promise<{ c
       details: { keys: missing },
     });
   }
-  const at = nowIso(deps.now());
-  const kek = await activeKekFor(deps.db, deps.masterKey, environment.id);
+  const context = await changeContext(deps, input.projectId, environment);
   const planned = await Promise.all(
     Object.entries(input.set).map(([key, value]) =>
-      planVersion(
-        deps,
-        input.projectId,
-        environment,
-        kek,
-        existing.get(key),
-        {
-          key,
-          value,
-          actor: input.actor,
-        },
-        at,
-      ),
+      planVersion(context, existing.get(key), { key, value, actor: input.actor }),
     ),
   );
-  const deletes = input.delete.map((key) => markDeleted(deps.db, existing.get(key)!.id, at));
+  const deletes = input.delete.map((key) =>
+    markDeleted(deps.db, existing.get(key)!.id, context.at),
+  );
   await landVersions(deps, environment.id, planned, deletes);
   return { changed: planned.length + deletes.length };
 }
@@ -268,19 +269,14 @@ export async function rollbackSecret(
     secret,
     source,
   );
-  const at = nowIso(deps.now());
-  const kek = await activeKekFor(deps.db, deps.masterKey, environment.id);
-  const planned = await planVersion(
-    deps,
-    target.projectId,
-    environment,
-    kek,
-    secret,
-    { key: secret.key, value, actor: target.actor },
-    at,
-  );
+  const context = await changeContext(deps, target.projectId, environment);
+  const planned = await planVersion(context, secret, {
+    key: secret.key,
+    value,
+    actor: target.actor,
+  });
   await landVersions(deps, environment.id, [planned]);
-  return { key: secret.key, version: planned.version.version, created_at: at };
+  return { key: secret.key, version: planned.version.version, created_at: context.at };
 }
 
 export async function revokeVersion(

@@ -159,10 +159,6 @@ export const UserSchema = z.object({
   instance_role: z.enum(["admin", "member"]),
   created_at: TimestampSchema,
 });
-export const BootstrapResultSchema = z.object({
-  user: UserSchema,
-  api_token: z.string(),
-});
 
 export function listSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), next_cursor: z.string().nullable() });

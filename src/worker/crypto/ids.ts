@@ -2,11 +2,25 @@
 // Ids contain `_`, which no slug can, so a path segment is unambiguously one or the other.
 import { BASE32_PATTERN, randomBytes, toBase32 } from "./encoding.js";
 
-export type IdPrefix = "prj" | "env" | "sec" | "usr" | "tok" | "kek" | "req";
+export type IdPrefix =
+  | "prj"
+  | "env"
+  | "sec"
+  | "usr"
+  | "team"
+  | "tok"
+  | "trust"
+  | "grant"
+  | "role"
+  | "rt"
+  | "kek"
+  | "key"
+  | "req";
 
 export const newId = (prefix: IdPrefix): string => `${prefix}_${toBase32(randomBytes(10))}`;
 
-export type TokenKind = "admin" | "svc";
+/** `admin`: instance-admin API token; `svc`: project API token; `rt`: refresh token. */
+export type TokenKind = "admin" | "svc" | "rt";
 
 export interface ParsedToken {
   kind: TokenKind;
@@ -15,18 +29,26 @@ export interface ParsedToken {
   secret: string;
 }
 
+/** A new token; its id is `<prefix>_<id part>` (`tok_` for API tokens, `rt_` for refresh tokens). */
 export function newToken(kind: TokenKind): ParsedToken & { token: string } {
   const idPart = toBase32(randomBytes(10));
   const secret = toBase32(randomBytes(32));
-  return { kind, id: `tok_${idPart}`, secret, token: `qala_${kind}_${idPart}_${secret}` };
+  return {
+    kind,
+    id: `${idPrefixOf(kind)}_${idPart}`,
+    secret,
+    token: `qala_${kind}_${idPart}_${secret}`,
+  };
 }
 
-export function parseToken(token: string): ParsedToken | null {
+const idPrefixOf = (kind: TokenKind) => (kind === "rt" ? "rt" : "tok");
+
+export function parseToken(token: string, kinds: readonly TokenKind[]): ParsedToken | null {
   const parts = token.split("_");
   if (parts.length !== 4 || parts[0] !== "qala") return null;
-  const [, kind, idPart, secret] = parts as [string, string, string, string];
-  if (kind !== "admin" && kind !== "svc") return null;
+  const [, kind, idPart, secret] = parts as [string, TokenKind, string, string];
+  if (!kinds.includes(kind)) return null;
   if (!BASE32_PATTERN.test(idPart) || !BASE32_PATTERN.test(secret) || idPart.length > 32)
     return null;
-  return { kind, id: `tok_${idPart}`, secret };
+  return { kind, id: `${idPrefixOf(kind)}_${idPart}`, secret };
 }

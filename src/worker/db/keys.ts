@@ -19,3 +19,24 @@ export const activeKek = (db: Db, environmentId: string) =>
     .get();
 
 export const insertKey = (db: Db, row: typeof keys.$inferInsert) => db.insert(keys).values(row);
+
+/** The newest key of an instance-wide secret (`pepper`, `jwt`), whatever its state. */
+export const latestInstanceKey = (db: Db, name: string) =>
+  db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.scope, "instance"), eq(keys.scopeId, name)))
+    .orderBy(desc(keys.version))
+    .limit(1)
+    .get();
+
+export const setKeyState = (db: Db, id: string, state: KeyRow["state"]) =>
+  db.update(keys).set({ state }).where(eq(keys.id, id));
+
+export const instanceKeys = (db: Db, name: string) =>
+  db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.scope, "instance"), eq(keys.scopeId, name)))
+    .orderBy(desc(keys.version))
+    .all();

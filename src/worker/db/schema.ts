@@ -64,6 +64,8 @@ export const keys = sqliteTable(
     wrappedKey: text("wrapped_key").notNull(),
     wrappedBy: text("wrapped_by").notNull(),
     state: text("state", { enum: ["active", "retired", "destroyed"] }).notNull(),
+    /** The public half of an asymmetric server key (JWK JSON); never secret material. */
+    publicKey: text("public_key"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [uniqueIndex("keys_scope_version").on(t.scope, t.scopeId, t.version)],
@@ -124,8 +126,110 @@ export const apiTokens = sqliteTable("api_tokens", {
   name: text("name").notNull(),
   /** hex(SHA-256(secret part)); the token itself is shown once and never stored. */
   secretHash: text("secret_hash").notNull(),
+  /** A role name (built-in or custom) or, when null, `permissions`. */
+  role: text("role"),
+  permissions: text("permissions"),
+  /** JSON array of environment slugs, or null for every environment. */
+  environments: text("environments"),
+  ipAllowlist: text("ip_allowlist"),
+  clientCertificates: text("client_certificates"),
+  createdBy: text("created_by"),
   createdAt: text("created_at").notNull(),
   expiresAt: text("expires_at"),
   lastUsedAt: text("last_used_at"),
   revokedAt: text("revoked_at"),
+});
+
+export const teams = sqliteTable("teams", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const teamMembers = sqliteTable(
+  "team_members",
+  {
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index("team_members_user").on(t.userId)],
+);
+
+/** Custom roles of a project (built-in roles live in code). */
+export const roles = sqliteTable(
+  "roles",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    permissions: text("permissions").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("roles_project_name").on(t.projectId, t.name)],
+);
+
+/** A user or team's role on a project, optionally limited to environments and time. */
+export const grants = sqliteTable(
+  "grants",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    subjectKind: text("subject_kind", { enum: ["user", "team"] }).notNull(),
+    subjectId: text("subject_id").notNull(),
+    role: text("role").notNull(),
+    environments: text("environments"),
+    expiresAt: text("expires_at"),
+    createdBy: text("created_by"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("grants_subject").on(t.projectId, t.subjectKind, t.subjectId),
+    index("grants_by_subject").on(t.subjectKind, t.subjectId),
+  ],
+);
+
+/** Rotating refresh tokens; reuse of a spent one revokes its whole family. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    familyId: text("family_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("refresh_tokens_family").on(t.familyId), index("refresh_tokens_user").on(t.userId)],
+);
+
+/** OIDC workload-identity trust policies of a project. */
+export const oidcTrusts = sqliteTable("oidc_trusts", {
+  id: text("id").primaryKey(),
+  projectId: text("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  issuer: text("issuer").notNull(),
+  audience: text("audience").notNull(),
+  claims: text("claims").notNull(),
+  role: text("role"),
+  permissions: text("permissions"),
+  environments: text("environments"),
+  ttlSeconds: integer("ttl_seconds").notNull(),
+  allowWildcardSubject: integer("allow_wildcard_subject", { mode: "boolean" }).notNull(),
+  clientCertificates: text("client_certificates"),
+  createdBy: text("created_by"),
+  createdAt: text("created_at").notNull(),
 });

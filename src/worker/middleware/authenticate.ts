@@ -1,19 +1,59 @@
-// Bearer authentication for /v1 routes. Every failure is the same 401.
+// Bearer authentication for /v1 routes: API tokens (`qala_…`) and access JWTs
+// (users, OIDC workloads). Every failure to authenticate is the same 401; a
+// token used from outside its IP allowlist is 403.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { verifyApiToken } from "../auth/api-token.js";
-import { openDb } from "../db/client.js";
+import { certificateMatches } from "../auth/client-certificate.js";
+import { allowedBy, clientAddress } from "../auth/client-address.js";
+import { verifyAccessToken } from "../auth/jwt.js";
+import type { Principal } from "../auth/principal.js";
+import { principalFromClaims } from "../auth/access-token-principal.js";
+import { nowIso, openDb } from "../db/client.js";
+import { touchToken } from "../db/access.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 
+/** last_used_at is kept to the minute, so a read writes to D1 at most once a minute per token. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export const issuerOf = (c: Context<AppEnv>) => c.env.QALA_ISSUER || new URL(c.req.url).origin;
+
+export const unauthorized = (c: Context<AppEnv>) => {
+  c.header("WWW-Authenticate", 'Bearer realm="qala"');
+  return new AppError("unauthorized", "a valid token is required");
+};
+
+async function fromApiToken(c: Context<AppEnv>, token: string): Promise<Principal> {
+  const db = openDb(c.env.DB);
+  const now = Date.now();
+  const verified = await verifyApiToken(db, token, now);
+  if (!verified) throw unauthorized(c);
+  if (!certificateMatches(verified.clientCertificates, c.req.raw.cf)) throw unauthorized(c);
+  if (!allowedBy(verified.ipAllowlist, clientAddress(c.req.raw.headers))) {
+    throw new AppError("forbidden", "this token may not be used from this address");
+  }
+  const last = verified.row.lastUsedAt ? Date.parse(verified.row.lastUsedAt) : 0;
+  if (now - last > TOUCH_INTERVAL_MS) {
+    c.executionCtx.waitUntil(touchToken(db, verified.row.id, nowIso(now)).then(() => undefined));
+  }
+  return verified.principal;
+}
+
 export const authenticate = () =>
   createMiddleware<AppEnv>(async function authenticate(c, next) {
-    const header = c.req.header("Authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? await verifyApiToken(openDb(c.env.DB), match[1]!, Date.now()) : null;
-    if (!principal) {
-      c.header("WWW-Authenticate", 'Bearer realm="qala"');
-      throw new AppError("unauthorized", "a valid API token is required");
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "");
+    if (!match) throw unauthorized(c);
+    const token = match[1]!;
+    let principal: Principal | null;
+    if (token.startsWith("qala_")) {
+      principal = await fromApiToken(c, token);
+    } else {
+      const db = openDb(c.env.DB);
+      const claims = await verifyAccessToken({ db, issuer: issuerOf(c) }, token);
+      principal = claims ? await principalFromClaims(db, claims, c.req.raw.cf) : null;
     }
+    if (!principal) throw unauthorized(c);
     c.set("principal", principal);
     await next();
   });

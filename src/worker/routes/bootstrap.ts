@@ -1,8 +1,15 @@
-// POST /v1/bootstrap: the first admin and an instance-admin API token, once.
-import { createRoute } from "@hono/zod-openapi";
-import { BootstrapBodySchema, BootstrapResultSchema } from "../../contract/index.js";
+// POST /v1/bootstrap: the first admin, a session and an instance-admin API token, once.
+import { createRoute, z } from "@hono/zod-openapi";
+import { BootstrapBodySchema, UserSchema } from "../../contract/index.js";
 import { bootstrap } from "../services/bootstrap.js";
-import { db, errorResponse, json, jsonBody, newRouter, noStore } from "./router.js";
+import { errorResponse, json, jsonBody, jwtDeps, newRouter, noStore } from "./router.js";
+
+const BootstrapResultSchema = z.object({
+  user: UserSchema,
+  access_token: z.string(),
+  refresh_token: z.string(),
+  api_token: z.string(),
+});
 
 export const bootstrapRoutes = newRouter().openapi(
   createRoute({
@@ -10,16 +17,14 @@ export const bootstrapRoutes = newRouter().openapi(
     path: "/v1/bootstrap",
     request: { body: jsonBody(BootstrapBodySchema) },
     responses: {
-      201: json(BootstrapResultSchema, "the first admin and its API token (shown once)"),
+      201: json(BootstrapResultSchema, "the first admin, a session and an API token (shown once)"),
       401: errorResponse,
       409: errorResponse,
     },
   }),
   async (c) => {
-    const result = await bootstrap(
-      { db: db(c), bootstrapToken: c.env.QALA_BOOTSTRAP_TOKEN, now: Date.now },
-      c.req.valid("json"),
-    );
+    const deps = { ...jwtDeps(c), bootstrapToken: c.env.QALA_BOOTSTRAP_TOKEN };
+    const result = await bootstrap(deps, c.req.valid("json"));
     noStore(c);
     return c.json(result, 201);
   },

@@ -3,9 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ExportFormatSchema } from "../../contract/index.js";
 import { environmentEtag, etagMatches } from "../services/etag.js";
 import { renderEnvironment } from "../services/export-format.js";
-import { requireEnvironment } from "../services/scope.js";
 import { readEnvironment } from "../services/secrets-read.js";
-import { ERRORS, EnvParams, db, newRouter, noStore, readDeps } from "./router.js";
+import { ERRORS, EnvParams, environmentFor, newRouter, noStore, readDeps } from "./router.js";
 
 export const exportRoutes = newRouter().openapi(
   createRoute({
@@ -27,7 +26,7 @@ export const exportRoutes = newRouter().openapi(
   async (c) => {
     const { project, env } = c.req.valid("param");
     const { format } = c.req.valid("query");
-    const scope = await requireEnvironment(db(c), project, env);
+    const scope = await environmentFor(c, { project, env }, "secrets:read");
     const etag = environmentEtag(
       scope.environment.id,
       scope.environment.revision,

@@ -9,21 +9,26 @@ import {
   UpdateProjectBodySchema,
   listSchema,
 } from "../../contract/index.js";
-import { listEnvironments, listProjects } from "../db/projects.js";
-import { settle } from "../durable/coordinator-client.js";
+import { allowedBy } from "../auth/client-address.js";
+import { seesEnvironment } from "../auth/permissions.js";
+import { isInstanceAdmin } from "../auth/principal.js";
+import { listEnvironments } from "../db/projects.js";
+import { coordinator, settle } from "../durable/coordinator-client.js";
+import { AppError } from "../errors.js";
 import { createProject, environmentView, projectView } from "../services/projects.js";
-import { decodeCursor, page } from "../services/pagination.js";
-import { requireProject } from "../services/scope.js";
+import { visibleProjects } from "../services/project-list.js";
 import {
   ERRORS,
   EnvParams,
   ProjectParams,
+  caller,
   db,
+  environmentFor,
   errorResponse,
   json,
   jsonBody,
   newRouter,
-  projectCoordinator,
+  projectFor,
 } from "./router.js";
 
 const noContent = { description: "done" };
@@ -37,8 +42,14 @@ export const projectRoutes = newRouter()
       responses: { 201: json(ProjectSchema, "the project"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
+      const principal = c.get("principal");
+      // People create projects (and own them); workloads and project tokens do not.
+      if (principal.kind !== "user" && !isInstanceAdmin(principal)) {
+        throw new AppError("forbidden", "only users and instance admins create projects");
+      }
+      const owner = principal.kind === "user" ? principal.id : null;
       const deps = { db: db(c), masterKey: c.env.QALA_MASTER_KEY, now: Date.now };
-      return c.json(await createProject(deps, c.req.valid("json")), 201);
+      return c.json(await createProject(deps, c.req.valid("json"), owner), 201);
     },
   )
   .openapi(
@@ -46,20 +57,14 @@ export const projectRoutes = newRouter()
       method: "get",
       path: "/v1/projects",
       request: { query: ListQuerySchema },
-      responses: { 200: json(listSchema(ProjectSchema), "projects"), ...ERRORS },
+      responses: {
+        200: json(listSchema(ProjectSchema), "the projects the caller can see"),
+        ...ERRORS,
+      },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const rows = await listProjects(db(c), limit, decodeCursor<string>(cursor, "string"));
-      return c.json(
-        page(
-          rows,
-          limit,
-          (p) => projectView(p),
-          (p) => p.slug,
-        ),
-        200,
-      );
+      return c.json(await visibleProjects(db(c), c.get("principal"), limit, cursor), 200);
     },
   )
   .openapi(
@@ -70,8 +75,11 @@ export const projectRoutes = newRouter()
       responses: { 200: json(ProjectSchema, "the project"), ...ERRORS },
     }),
     async (c) => {
-      const project = await requireProject(db(c), c.req.valid("param").project);
-      return c.json(projectView(project, await listEnvironments(db(c), project.id)), 200);
+      const { project, access } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const environments = (await listEnvironments(db(c), project.id)).filter((e) =>
+        seesEnvironment(access, e.slug),
+      );
+      return c.json(projectView(project, environments), 200);
     },
   )
   .openapi(
@@ -82,9 +90,19 @@ export const projectRoutes = newRouter()
       responses: { 200: json(ProjectSchema, "the project"), ...ERRORS },
     }),
     async (c) => {
-      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
-      const updated = await settle(stub.updateProject({ projectId, ...c.req.valid("json") }));
-      return c.json(updated, 200);
+      const { projectId, stub } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:manage",
+      );
+      const body = c.req.valid("json");
+      const allowlist = body.settings?.ip_allowlist;
+      if (allowlist?.length && !allowedBy(allowlist, caller(c).address)) {
+        throw new AppError("validation_failed", "this allowlist would lock you out", {
+          details: [{ path: ["settings", "ip_allowlist"], message: "excludes your address" }],
+        });
+      }
+      return c.json(await settle(stub.updateProject({ projectId, ...body })), 200);
     },
   )
   .openapi(
@@ -95,7 +113,11 @@ export const projectRoutes = newRouter()
       responses: { 204: noContent, ...ERRORS },
     }),
     async (c) => {
-      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
+      const { projectId, stub } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:delete",
+      );
       await settle(stub.deleteProject({ projectId }));
       return c.body(null, 204);
     },
@@ -108,7 +130,8 @@ export const projectRoutes = newRouter()
       responses: { 201: json(EnvironmentSchema, "the environment"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { projectId, stub } = await projectCoordinator(c, c.req.valid("param").project);
+      const ref = c.req.valid("param").project;
+      const { projectId, stub } = await projectFor(c, ref, "environments:manage");
       const environment = await settle(
         stub.createEnvironment({ projectId, ...c.req.valid("json") }),
       );
@@ -123,8 +146,10 @@ export const projectRoutes = newRouter()
       responses: { 200: json(listSchema(EnvironmentSchema), "environments"), ...ERRORS },
     }),
     async (c) => {
-      const project = await requireProject(db(c), c.req.valid("param").project);
-      const rows = await listEnvironments(db(c), project.id);
+      const { project, access } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const rows = (await listEnvironments(db(c), project.id)).filter((e) =>
+        seesEnvironment(access, e.slug),
+      );
       return c.json({ items: rows.map(environmentView), next_cursor: null }, 200);
     },
   )
@@ -139,12 +164,11 @@ export const projectRoutes = newRouter()
       responses: { 204: noContent, 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { project: ref, env } = c.req.valid("param");
-      const { projectId, stub } = await projectCoordinator(c, ref);
+      const scope = await environmentFor(c, c.req.valid("param"), "environments:manage");
       await settle(
-        stub.deleteEnvironment({
-          projectId,
-          environment: env,
+        coordinator(c.env, scope.project.id).deleteEnvironment({
+          projectId: scope.project.id,
+          environment: scope.environment.id,
           force: c.req.valid("query").force === "true",
         }),
       );

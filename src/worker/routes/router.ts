@@ -5,8 +5,12 @@ import type { Context } from "hono";
 import type { z as zod } from "zod";
 import { ErrorEnvelopeSchema, SecretKeySchema } from "../../contract/index.js";
 import { openDb } from "../db/client.js";
+import type { Permission } from "../../contract/index.js";
+import { clientAddress } from "../auth/client-address.js";
+import { isInstanceAdmin } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
-import { requireProject } from "../services/scope.js";
+import { issuerOf } from "../middleware/authenticate.js";
+import { authorizeEnvironment, authorizeProject, type Caller } from "../services/access.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 
@@ -47,22 +51,53 @@ export { errorResponse };
 
 export const db = (c: Context<AppEnv>) => openDb(c.env.DB);
 export const readDeps = (c: Context<AppEnv>) => ({ db: db(c), masterKey: c.env.QALA_MASTER_KEY });
+export const jwtDeps = (c: Context<AppEnv>) => ({
+  db: db(c),
+  masterKey: c.env.QALA_MASTER_KEY,
+  issuer: issuerOf(c),
+});
 export const actor = (c: Context<AppEnv>) => c.get("principal").id;
+export const caller = (c: Context<AppEnv>): Caller => ({
+  principal: c.get("principal"),
+  address: clientAddress(c.req.raw.headers),
+});
 
 /** Secret-bearing answers must never be stored by a cache. */
 export const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
 
-/** The project named by a path segment (slug or id) and its coordinator, the only writer. */
-export async function projectCoordinator(c: Context<AppEnv>, ref: string) {
-  const project = await requireProject(db(c), ref);
-  return { projectId: project.id, stub: coordinator(c.env, project.id) };
+export function requireInstanceAdmin(c: Context<AppEnv>): void {
+  if (!isInstanceAdmin(c.get("principal"))) {
+    throw new AppError("forbidden", "only instance admins may do this");
+  }
 }
 
-/** The coordinator and the target of a `.../secrets/{key}` path. */
+/** The project, authorized for `permission`, and its coordinator (the only writer). */
+export async function projectFor(c: Context<AppEnv>, ref: string, permission: Permission) {
+  const { project, access } = await authorizeProject(db(c), caller(c), ref, permission);
+  return { project, access, projectId: project.id, stub: coordinator(c.env, project.id) };
+}
+
+/** The environment of a path, authorized for `permission` in it. */
+export const environmentFor = (
+  c: Context<AppEnv>,
+  params: { project: string; env: string },
+  permission: Permission,
+) => authorizeEnvironment(db(c), caller(c), params.project, params.env, permission);
+
+/** The coordinator and the target of a `.../secrets/{key}` path, authorized for `permission`. */
 export async function secretTarget(
   c: Context<AppEnv>,
   params: { project: string; env: string; key: string },
+  permission: Permission,
 ) {
-  const { projectId, stub } = await projectCoordinator(c, params.project);
-  return { stub, target: { projectId, environment: params.env, key: params.key, actor: actor(c) } };
+  const scope = await environmentFor(c, params, permission);
+  return {
+    stub: coordinator(c.env, scope.project.id),
+    target: {
+      projectId: scope.project.id,
+      environment: scope.environment.id,
+      key: params.key,
+      actor: actor(c),
+    },
+  };
 }

@@ -10,12 +10,12 @@ import {
 import { findSecret } from "../db/secrets.js";
 import { settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
-import { requireEnvironment } from "../services/scope.js";
 import { listSecretVersions } from "../services/secrets-read.js";
 import {
   ERRORS,
   SecretParams,
   db,
+  environmentFor,
   errorResponse,
   json,
   jsonBody,
@@ -46,7 +46,7 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { project, env, key } = c.req.valid("param");
-      const scope = await requireEnvironment(db(c), project, env);
+      const scope = await environmentFor(c, { project, env }, "secrets:list");
       return c.json(await listSecretVersions(readDeps(c), scope, key, c.req.valid("query")), 200);
     },
   )
@@ -62,7 +62,7 @@ export const secretVersionRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { stub, target } = await secretTarget(c, c.req.valid("param"));
+      const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:write");
       const { version } = c.req.valid("json");
       const result = await settle(stub.rollbackSecret({ ...target, version }));
       return c.json(result, 200);
@@ -77,7 +77,7 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { version, ...params } = c.req.valid("param");
-      const { stub, target } = await secretTarget(c, params);
+      const { stub, target } = await secretTarget(c, params, "secrets:write");
       const result = await settle(stub.revokeVersion({ ...target, version }));
       return c.json(result, 200);
     },
@@ -90,7 +90,7 @@ export const secretVersionRoutes = newRouter()
       responses: { 200: json(RestoreResultSchema, "restored"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { stub, target } = await secretTarget(c, c.req.valid("param"));
+      const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:write");
       const result = await settle(stub.restoreSecret(target));
       return c.json(result, 200);
     },
@@ -104,7 +104,7 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { project, env, key } = c.req.valid("param");
-      const scope = await requireEnvironment(db(c), project, env);
+      const scope = await environmentFor(c, { project, env }, "secrets:rotate");
       const secret = await findSecret(db(c), scope.environment.id, key);
       if (!secret || secret.deletedAt || secret.purgedAt) {
         throw new AppError("not_found", "secret not found");

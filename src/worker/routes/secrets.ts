@@ -11,10 +11,10 @@ import {
   listSchema,
 } from "../../contract/index.js";
 import { generateValue } from "../crypto/generate.js";
-import { settle } from "../durable/coordinator-client.js";
+import { coordinator, settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
 import { environmentEtag, etagMatches } from "../services/etag.js";
-import { requireEnvironment } from "../services/scope.js";
+import { can } from "../auth/permissions.js";
 import { getSecretValue, listSecretItems } from "../services/secrets-read.js";
 import { parsePrecondition } from "../services/secret-writes.js";
 import { checkBulkSize, checkValueSize } from "../services/value-limits.js";
@@ -23,13 +23,12 @@ import {
   EnvParams,
   SecretParams,
   actor,
-  db,
+  environmentFor,
   errorResponse,
   json,
   jsonBody,
   newRouter,
   noStore,
-  projectCoordinator,
   readDeps,
   secretTarget,
 } from "./router.js";
@@ -54,10 +53,11 @@ secretRoutes.openapi(
   async (c) => {
     const { project, env } = c.req.valid("param");
     const { limit, cursor, values } = c.req.valid("query");
-    const withValues = truthy(values);
     // The revision is read before the rows, so an ETag can only be older than
     // the data it labels (an extra 200 later), never newer (a stale 304).
-    const scope = await requireEnvironment(db(c), project, env);
+    const scope = await environmentFor(c, { project, env }, "secrets:list");
+    // Without secrets:read, values are never present (the list still answers).
+    const withValues = truthy(values) && can(scope.access, "secrets:read", scope.environment.slug);
     const variant = `list-${withValues ? "values" : "keys"}-${limit}-${cursor ?? ""}`;
     const etag = environmentEtag(scope.environment.id, scope.environment.revision, variant);
     noStore(c);
@@ -84,7 +84,7 @@ secretRoutes.openapi(
   }),
   async (c) => {
     const { project, env, key } = c.req.valid("param");
-    const scope = await requireEnvironment(db(c), project, env);
+    const scope = await environmentFor(c, { project, env }, "secrets:read");
     const secret = await getSecretValue(readDeps(c), scope, key, c.req.valid("query").version);
     noStore(c);
     c.header("ETag", `"${secret.version}"`);
@@ -115,7 +115,7 @@ secretRoutes.openapi(
     }
     const value = body.value ?? generateValue(body.generate!);
     checkValueSize(params.key, value);
-    const { stub, target } = await secretTarget(c, params);
+    const { stub, target } = await secretTarget(c, params, "secrets:write");
     const { created, ...result } = await settle(
       stub.putSecret({
         ...target,
@@ -147,11 +147,14 @@ secretRoutes.openapi(
     const set = body.set ?? {};
     const remove = body.delete ?? [];
     checkBulkSize(set, remove);
-    const { projectId, stub } = await projectCoordinator(c, ref);
+    const scope = await environmentFor(c, { project: ref, env }, "secrets:write");
+    if (remove.length && !can(scope.access, "secrets:delete", scope.environment.slug)) {
+      throw new AppError("forbidden", "this needs the secrets:delete permission");
+    }
     const result = await settle(
-      stub.bulkChange({
-        projectId,
-        environment: env,
+      coordinator(c.env, scope.project.id).bulkChange({
+        projectId: scope.project.id,
+        environment: scope.environment.id,
         set,
         delete: remove,
         actor: actor(c),
@@ -169,7 +172,7 @@ secretRoutes.openapi(
     responses: { 204: { description: "deleted" }, ...ERRORS },
   }),
   async (c) => {
-    const { stub, target } = await secretTarget(c, c.req.valid("param"));
+    const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:delete");
     await settle(stub.deleteSecret({ ...target, purge: truthy(c.req.valid("query").purge) }));
     return c.body(null, 204);
   },

@@ -21,6 +21,8 @@ import { createKek } from "../crypto/envelope.js";
 import { newId } from "../crypto/ids.js";
 import { loadMasterKeyring } from "../crypto/master-keys.js";
 import { AppError } from "../errors.js";
+import { isCidr } from "../auth/client-address.js";
+import { upsertGrant } from "../db/access.js";
 
 export const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"] as const;
 
@@ -52,7 +54,7 @@ export const projectView = (p: ProjectRow, environments?: EnvironmentRow[]): Pro
  * Settings become accepted as the features that enforce them land. Until then a
  * setting is refused, so nobody believes a limit holds that does not.
  */
-export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set();
+export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set(["ip_allowlist"]);
 
 export function checkSettings(settings: ProjectSettings | undefined): void {
   const refused = Object.keys(settings ?? {}).filter(
@@ -61,6 +63,12 @@ export function checkSettings(settings: ProjectSettings | undefined): void {
   if (refused.length) {
     throw new AppError("validation_failed", "these settings are not enforced by this server yet", {
       details: refused.map((name) => ({ path: ["settings", name], message: "not enforced yet" })),
+    });
+  }
+  const badCidrs = (settings?.ip_allowlist ?? []).filter((cidr) => !isCidr(cidr));
+  if (badCidrs.length) {
+    throw new AppError("validation_failed", "ip_allowlist holds entries that are not CIDRs", {
+      details: badCidrs.map((cidr) => ({ path: ["settings", "ip_allowlist"], message: cidr })),
     });
   }
 }
@@ -103,6 +111,8 @@ async function environmentStatements(
 export async function createProject(
   deps: ProjectDeps,
   input: { slug: string; name?: string; settings?: ProjectSettings },
+  /** The user who becomes the project's owner (none for an instance-admin token). */
+  ownerUserId: string | null,
 ): Promise<Project> {
   checkSettings(input.settings);
   if (await findProject(deps.db, input.slug)) {
@@ -126,6 +136,19 @@ export async function createProject(
     await runBatch(deps.db, [
       insertProject(deps.db, project),
       ...environments.flatMap((e) => e.statements),
+      ...(ownerUserId
+        ? [
+            upsertGrant(deps.db, {
+              id: newId("grant"),
+              projectId: project.id,
+              subjectKind: "user",
+              subjectId: ownerUserId,
+              role: "owner",
+              createdBy: ownerUserId,
+              createdAt: at,
+            }),
+          ]
+        : []),
     ]);
   } catch (error) {
     if (isUniqueViolation(error)) {

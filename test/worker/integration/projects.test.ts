@@ -61,7 +61,7 @@ describe("projects", () => {
     );
     await expectError(
       await api("POST", "/v1/projects", {
-        body: { slug: "with-settings", settings: { ip_allowlist: [] } },
+        body: { slug: "with-settings", settings: { rate_limit: { rps: 1 } } },
       }),
       422,
       "validation_failed",
@@ -76,7 +76,7 @@ describe("projects", () => {
     await expectError(await api("GET", `/v1/projects/${project}`), 404, "not_found");
     const left = await env.DB.prepare(
       `SELECT (SELECT COUNT(*) FROM environments WHERE project_id = ?1) AS envs,
-              (SELECT COUNT(*) FROM keys WHERE scope_id NOT IN (SELECT id FROM environments)) AS orphan_keys,
+              (SELECT COUNT(*) FROM keys WHERE scope = 'environment' AND scope_id NOT IN (SELECT id FROM environments)) AS orphan_keys,
               (SELECT COUNT(*) FROM secrets WHERE environment_id NOT IN (SELECT id FROM environments)) AS orphan_secrets`,
     )
       .bind(id)

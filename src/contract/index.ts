@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./limits.js";
 export * from "./schemas.js";
 export * from "./permissions.js";
+export * from "./identity.js";

@@ -12,12 +12,19 @@ import { authenticate } from "./middleware/authenticate.js";
 import { limitBodies } from "./middleware/body-limit.js";
 import { requireJsonBody } from "./middleware/content-type.js";
 import { requestId } from "./middleware/request-id.js";
+import { authRoutes } from "./routes/auth.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
+import { memberRoutes } from "./routes/members.js";
+import { tokenRoutes } from "./routes/tokens.js";
+import { userRoutes } from "./routes/users.js";
 import { exportRoutes } from "./routes/export.js";
 import { VERSION, health } from "./routes/health.js";
 import { projectRoutes } from "./routes/projects.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { secretVersionRoutes } from "./routes/secret-versions.js";
+
+/** Routes that authenticate on their own terms (bootstrap token, credentials, ID tokens). */
+const PUBLIC_PATHS = /^\/v1\/(bootstrap|auth\/(login|refresh|logout|oidc|sso\/[a-z]+))$/;
 
 function render(c: Context<AppEnv>, error: AppError) {
   const body: ErrorEnvelope = {
@@ -70,7 +77,7 @@ export function createApp() {
   app.use("/v1/*", requireJsonBody());
   app.use("/v1/*", limitBodies());
   app.use("/v1/*", async (c, next) =>
-    c.req.path === "/v1/bootstrap" ? next() : authenticate()(c, next),
+    PUBLIC_PATHS.test(c.req.path) ? next() : authenticate()(c, next),
   );
 
   app.route("/", health);
@@ -79,6 +86,10 @@ export function createApp() {
   app.route("/", secretRoutes);
   app.route("/", secretVersionRoutes);
   app.route("/", exportRoutes);
+  app.route("/", authRoutes);
+  app.route("/", userRoutes);
+  app.route("/", memberRoutes);
+  app.route("/", tokenRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -1,13 +1,10 @@
 // Mutual TLS binding: Cloudflare terminates TLS and checks the client
 // certificate (API Shield); the Worker sees the verdict in request.cf.tlsClientAuth
 // and accepts a request only with a verified certificate named on the binding.
-import { z } from "zod";
+import type { z } from "zod";
+import type { ClientCertificateBindingSchema } from "../../contract/index.js";
 
-export const ClientCertificateSchema = z.union([
-  z.strictObject({ sha256: z.string().regex(/^[0-9a-fA-F:]{64,95}$/) }),
-  z.strictObject({ issuer: z.string().min(1), serial: z.string().min(1) }),
-]);
-export type ClientCertificate = z.infer<typeof ClientCertificateSchema>;
+export type ClientCertificate = z.infer<typeof ClientCertificateBindingSchema>[number];
 
 interface TlsClientAuth {
   certPresented?: string;

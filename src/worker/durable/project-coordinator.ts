@@ -26,6 +26,20 @@ import {
   type SecretTarget,
 } from "../services/secret-writes.js";
 
+import {
+  addRole,
+  addTrust,
+  createToken,
+  putGrant,
+  removeGrant,
+  removeTrust,
+  revokeProjectToken,
+  type GrantInput,
+  type TokenInput,
+  type TrustInput,
+} from "../services/access-writes.js";
+import type { Permission } from "../../contract/index.js";
+
 export class ProjectCoordinator extends DurableObject<Env> {
   #tail: Promise<unknown> = Promise.resolve();
   readonly #deps: ProjectDeps;
@@ -87,5 +101,33 @@ export class ProjectCoordinator extends DurableObject<Env> {
 
   deleteEnvironment(input: { projectId: string; environment: string; force: boolean }) {
     return this.#serial(() => removeEnvironment(this.#deps, input));
+  }
+
+  putGrant(input: GrantInput) {
+    return this.#serial(() => putGrant(this.#deps, input));
+  }
+
+  removeGrant(input: { projectId: string; subjectKind: "user" | "team"; subjectId: string }) {
+    return this.#serial(() => removeGrant(this.#deps, input));
+  }
+
+  addRole(input: { projectId: string; name: string; permissions: Permission[] }) {
+    return this.#serial(() => addRole(this.#deps, input));
+  }
+
+  createToken(input: TokenInput) {
+    return this.#serial(() => createToken(this.#deps, input));
+  }
+
+  revokeToken(input: { projectId: string; tokenId: string }) {
+    return this.#serial(() => revokeProjectToken(this.#deps, input));
+  }
+
+  addTrust(input: TrustInput) {
+    return this.#serial(() => addTrust(this.#deps, input));
+  }
+
+  removeTrust(input: { projectId: string; trustId: string }) {
+    return this.#serial(() => removeTrust(this.#deps, input));
   }
 }

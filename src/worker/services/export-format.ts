@@ -14,23 +14,27 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * dotenv (the `dotenv` package's parser) has no escapes except `\n` and `\r`
- * inside double quotes, so a quote style is chosen per value: double quotes
- * when the value holds no `"` and no literal `\n`/`\r` sequence (newlines and
- * carriage returns are then written as escapes), else single quotes or
- * backticks when the value holds neither that quote nor a carriage return.
+ * inside double quotes, and its quoted forms treat `\<quote>` as part of the
+ * value, so a value ending in `\` can swallow the lines after it. A quote
+ * style is chosen per value: double quotes when the value holds no `"` and no
+ * literal `\n`/`\r` sequence (newlines and carriage returns become escapes);
+ * else single quotes or backticks when the value holds neither that quote nor a
+ * carriage return; a value ending in `\` only unquoted, when that reads back.
  */
 export function dotenvQuote(value: string): string | null {
+  if (value.endsWith("\\")) return UNQUOTED_SAFE.test(value) ? value : null;
   if (!value.includes('"') && !/\\[nr]/.test(value)) {
     return `"${value.replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
   }
   if (value.includes("\r")) return null;
   for (const quote of ["'", "`"]) {
-    if (!value.includes(quote)) {
-      return `${quote}${value}${quote}`;
-    }
+    if (!value.includes(quote)) return `${quote}${value}${quote}`;
   }
   return null;
 }
+
+/** An unquoted value: no comment, no line break, no surrounding space, no opening quote. */
+const UNQUOTED_SAFE = /^[^\s#'"`][^#\r\n\u2028\u2029]*(?<!\s)$/;
 
 /** POSIX single quotes: everything literal; a `'` becomes `'\''`. */
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;

@@ -1,0 +1,100 @@
+// Sessions and identity: password login, refresh, logout, OIDC exchange, /v1/me.
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  LoginBodySchema,
+  OidcExchangeBodySchema,
+  RefreshBodySchema,
+} from "../../contract/index.js";
+import { exchangeOidcToken } from "../services/oidc-exchange.js";
+import { describeMe } from "../services/me.js";
+import { login, logout, refresh } from "../services/sessions.js";
+import {
+  ERRORS,
+  db,
+  errorResponse,
+  json,
+  jsonBody,
+  jwtDeps,
+  newRouter,
+  noStore,
+} from "./router.js";
+
+const TokenPairSchema = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number(),
+});
+const AccessTokenSchema = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number(),
+});
+
+export const authRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/login",
+      request: { body: jsonBody(LoginBodySchema) },
+      responses: { 200: json(TokenPairSchema, "a session"), 401: errorResponse },
+    }),
+    async (c) => {
+      const { pair } = await login(jwtDeps(c), c.req.valid("json"));
+      noStore(c);
+      return c.json(pair, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/refresh",
+      request: { body: jsonBody(RefreshBodySchema) },
+      responses: { 200: json(TokenPairSchema, "a new pair"), 401: errorResponse },
+    }),
+    async (c) => {
+      const pair = await refresh(jwtDeps(c), c.req.valid("json").refresh_token);
+      noStore(c);
+      return c.json(pair, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/logout",
+      request: { body: jsonBody(RefreshBodySchema) },
+      responses: { 204: { description: "the session is over" } },
+    }),
+    async (c) => {
+      await logout(jwtDeps(c), c.req.valid("json").refresh_token);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/oidc",
+      request: { body: jsonBody(OidcExchangeBodySchema) },
+      responses: {
+        200: json(AccessTokenSchema, "a short-lived access token for the project"),
+        401: errorResponse,
+        409: errorResponse,
+      },
+    }),
+    async (c) => {
+      const result = await exchangeOidcToken(jwtDeps(c), c.req.valid("json"), c.req.raw.cf);
+      noStore(c);
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/me",
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), "who you are and your grants"),
+        ...ERRORS,
+      },
+    }),
+    async (c) => c.json(await describeMe(db(c), c.get("principal")), 200),
+  );

@@ -73,10 +73,10 @@ describe("export formats read back exactly", () => {
   });
 
   it("dotenv: a value ending in a backslash does not swallow the next line", () => {
-    const env = { A: "ends\\", B: "#", C: "spaced \\" };
+    const env = { A: "ends \\", B: "#", C: " leading space\\" };
     const rendered = renderEnvironment("dotenv", asMap(env));
     expect(rendered.skipped).toEqual(["C"]);
-    expect(parseDotenv(rendered.body)).toEqual({ A: "ends\\", B: "#" });
+    expect(parseDotenv(rendered.body)).toEqual({ A: "ends \\", B: "#" });
   });
 
   it('dotenv: writes KEY="value" with escaped newlines when it can', () => {

@@ -15,6 +15,7 @@ import { requestId } from "./middleware/request-id.js";
 import { authRoutes } from "./routes/auth.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
 import { memberRoutes } from "./routes/members.js";
+import { ssoRoutes } from "./routes/sso.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { userRoutes } from "./routes/users.js";
 import { exportRoutes } from "./routes/export.js";
@@ -90,6 +91,7 @@ export function createApp() {
   app.route("/", userRoutes);
   app.route("/", memberRoutes);
   app.route("/", tokenRoutes);
+  app.route("/", ssoRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -10,6 +10,12 @@ export interface Env {
   QALA_BOOTSTRAP_TOKEN: string;
   QALA_CORS_ORIGINS?: string;
   QALA_ISSUER?: string;
+  /** SSO (OIDC authorization code + PKCE) against this identity provider. */
+  QALA_SSO_ISSUER?: string;
+  QALA_SSO_CLIENT_ID?: string;
+  QALA_SSO_CLIENT_SECRET?: string;
+  /** Comma-separated email domains whose users may sign in (and be created) by SSO. */
+  QALA_SSO_ALLOWED_DOMAINS?: string;
 }
 
 export interface AppEnv {

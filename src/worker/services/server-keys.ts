@@ -135,3 +135,25 @@ export async function rotateSigningKey(db: Db, masterKey: string): Promise<{ kid
   ]);
   return { kid: id };
 }
+
+const secrets = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+
+/** A random 256-bit server secret for `name` (e.g. the SSO cookie key), wrapped by the master key. */
+export function getInstanceSecret(
+  db: Db,
+  masterKey: string,
+  name: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  let secret = secrets.get(name);
+  if (!secret) {
+    secret = (async () => {
+      const row = await ensureInstanceKey(db, masterKey, name, async () => ({
+        secret: newPepper(),
+      }));
+      return openInstanceSecret(await loadMasterKeyring(masterKey), wrapped(row));
+    })();
+    secret.catch(() => secrets.delete(name));
+    secrets.set(name, secret);
+  }
+  return secret;
+}

@@ -1,6 +1,7 @@
 // Two test projects: the Worker inside workerd, and clients (CLI, SDK) in Node.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { SSO_CLIENT_ID, SSO_CLIENT_SECRET } from "./test/support/oidc-issuer.js";
 
 /** Two master keys: `test2` is active, `test1` is retired (it can only unwrap). */
 export const TEST_MASTER_KEY = [
@@ -14,12 +15,17 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 QALA_MASTER_KEY: TEST_MASTER_KEY,
                 QALA_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
+                QALA_SSO_ISSUER: inject("issuerUrl"),
+                QALA_SSO_CLIENT_ID: SSO_CLIENT_ID,
+                QALA_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+                QALA_SSO_ALLOWED_DOMAINS: "example.com",
+                TEST_ISSUER_URL: inject("issuerUrl"),
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
               },
             },
@@ -29,6 +35,7 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["./test/worker/setup.ts"],
+          globalSetup: ["./test/support/global-setup.ts"],
           testTimeout: 30_000,
         },
       },

@@ -70,3 +70,44 @@ export async function expectError(res: Response, status: number, code: string) {
   expect(JSON.stringify(body)).not.toMatch(/\bat .*\.(ts|js):\d+/);
   return body;
 }
+
+const PASSWORD = "a long enough password";
+
+/** Creates a user (as the admin) and logs in; returns its id and access token. */
+export async function newUser(
+  prefix = "user",
+  instanceRole: "member" | "admin" = "member",
+): Promise<{ id: string; email: string; token: string; refresh: string }> {
+  const email = `${prefix}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const created = await api("POST", "/v1/users", {
+    body: { email, password: PASSWORD, instance_role: instanceRole },
+  });
+  expect(created.status).toBe(201);
+  const { id } = await json(created);
+  const session = await login(email, PASSWORD);
+  return { id, email, token: session.access_token, refresh: session.refresh_token };
+}
+
+export async function login(email: string, password = PASSWORD) {
+  const res = await api("POST", "/v1/auth/login", { token: null, body: { email, password } });
+  expect(res.status).toBe(200);
+  return json<{ access_token: string; refresh_token: string }>(res);
+}
+
+/** Grants `role` on `project` to a user or team id. */
+export async function grant(project: string, subject: string, role: string, extra = {}) {
+  const res = await api("PUT", `/v1/projects/${project}/members/${subject}`, {
+    body: { role, ...extra },
+  });
+  expect(res.status).toBe(200);
+  return json(res);
+}
+
+/** Creates a project token; returns the token string and its id. */
+export async function projectToken(project: string, body: Record<string, unknown>) {
+  const res = await api("POST", `/v1/projects/${project}/tokens`, {
+    body: { name: "ci", ...body },
+  });
+  expect(res.status).toBe(201);
+  return json<{ id: string; token: string }>(res);
+}

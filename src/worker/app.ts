@@ -12,6 +12,7 @@ import { authenticate } from "./middleware/authenticate.js";
 import { limitBodies } from "./middleware/body-limit.js";
 import { requireJsonBody } from "./middleware/content-type.js";
 import { requestId } from "./middleware/request-id.js";
+import { adminRoutes } from "./routes/admin.js";
 import { authRoutes } from "./routes/auth.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
 import { memberRoutes } from "./routes/members.js";
@@ -92,6 +93,7 @@ export function createApp() {
   app.route("/", memberRoutes);
   app.route("/", tokenRoutes);
   app.route("/", ssoRoutes);
+  app.route("/", adminRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

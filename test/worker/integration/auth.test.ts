@@ -24,14 +24,20 @@ describe("bootstrap", () => {
   it("creates the first admin once, then answers 409", async () => {
     const token = await admin();
     expect(token).toMatch(/^qala_admin_[a-z2-7]+_[a-z2-7]+$/);
+    const session = await api("POST", "/v1/auth/login", {
+      token: null,
+      body: { email: "admin@example.com", password: "correct horse battery staple" },
+    });
+    const { access_token } = await json(session);
+    const me = await json(await api("GET", "/v1/me", { token: access_token }));
+    expect(me.principal).toMatchObject({ kind: "user", instance_admin: true });
     const again = await bootstrap({
       bootstrap_token: BOOTSTRAP_TOKEN,
       email: "second@example.com",
       password: "another long password",
     });
     await expectError(again, 409, "conflict");
-    const me = await api("GET", "/v1/projects");
-    expect(me.status).toBe(200);
+    expect((await api("GET", "/v1/projects")).status).toBe(200);
   });
 
   it("stores the API token and the password only as hashes", async () => {

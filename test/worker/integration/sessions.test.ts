@@ -176,6 +176,24 @@ describe("access token attacks", () => {
     expect((await me(skewed)).status).toBe(200);
   });
 
+  it("rotates the signing key by kid; tokens signed before keep verifying", async () => {
+    const user = await newUser("rotor");
+    const before = decodeProtectedHeader(user.token).kid;
+    const rotated = await api("POST", "/v1/admin/signing-keys/rotate");
+    expect(rotated.status).toBe(200);
+    const { kid } = await json(rotated);
+    expect(kid).not.toBe(before);
+    expect((await me(user.token)).status).toBe(200);
+    const fresh = await login(user.email);
+    expect(decodeProtectedHeader(fresh.access_token).kid).toBe(kid);
+    expect((await me(fresh.access_token)).status).toBe(200);
+    await expectError(
+      await api("POST", "/v1/admin/signing-keys/rotate", { token: user.token }),
+      403,
+      "forbidden",
+    );
+  });
+
   it("refuses a token whose kid is unknown", async () => {
     const user = await newUser("mallory");
     const forged = await signAsServer(

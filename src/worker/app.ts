@@ -78,8 +78,9 @@ export function createApp() {
   );
   app.use("/v1/*", requireJsonBody());
   app.use("/v1/*", limitBodies());
+  const requireAuth = authenticate();
   app.use("/v1/*", async (c, next) =>
-    PUBLIC_PATHS.test(c.req.path) ? next() : authenticate()(c, next),
+    PUBLIC_PATHS.test(c.req.path) ? next() : requireAuth(c, next),
   );
 
   app.route("/", health);

@@ -23,6 +23,8 @@ import {
   jsonBody,
   newRouter,
   projectFor,
+  unpaged,
+  unpagedSchema,
 } from "./router.js";
 
 const MemberParams = ProjectParams.extend({
@@ -53,14 +55,14 @@ export const memberRoutes = newRouter()
       path: "/v1/projects/{project}/members",
       request: { params: ProjectParams },
       responses: {
-        200: json(z.object({ items: z.array(GrantSchema), next_cursor: z.null() }), "grants"),
+        200: json(unpagedSchema(GrantSchema), "grants"),
         ...ERRORS,
       },
     }),
     async (c) => {
       const { projectId } = await projectFor(c, c.req.valid("param").project, "project:read");
       const grants = await projectGrants(db(c), projectId);
-      return c.json({ items: grants.map(grantView), next_cursor: null }, 200);
+      return c.json(unpaged(grants.map(grantView)), 200);
     },
   )
   .openapi(
@@ -119,7 +121,7 @@ export const memberRoutes = newRouter()
       path: "/v1/projects/{project}/roles",
       request: { params: ProjectParams },
       responses: {
-        200: json(z.object({ items: z.array(RoleSchema), next_cursor: z.null() }), "custom roles"),
+        200: json(unpagedSchema(RoleSchema), "custom roles"),
         ...ERRORS,
       },
     }),
@@ -131,7 +133,7 @@ export const memberRoutes = newRouter()
         name: r.name,
         permissions: JSON.parse(r.permissions),
       }));
-      return c.json({ items, next_cursor: null }, 200);
+      return c.json(unpaged(items), 200);
     },
   )
   .openapi(

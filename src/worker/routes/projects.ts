@@ -29,6 +29,7 @@ import {
   jsonBody,
   newRouter,
   projectFor,
+  unpaged,
 } from "./router.js";
 
 const noContent = { description: "done" };
@@ -150,7 +151,7 @@ export const projectRoutes = newRouter()
       const rows = (await listEnvironments(db(c), project.id)).filter((e) =>
         seesEnvironment(access, e.slug),
       );
-      return c.json({ items: rows.map(environmentView), next_cursor: null }, 200);
+      return c.json(unpaged(rows.map(environmentView)), 200);
     },
   )
   .openapi(

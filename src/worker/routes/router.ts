@@ -31,6 +31,11 @@ export const ProjectParams = z.object({ project: z.string().min(1).max(100) });
 export const EnvParams = ProjectParams.extend({ env: z.string().min(1).max(100) });
 export const SecretParams = EnvParams.extend({ key: SecretKeySchema });
 
+/** A list that is never paged (a project's environments, members, tokens…). */
+export const unpaged = <T>(items: T[]) => ({ items, next_cursor: null });
+export const unpagedSchema = <T extends zod.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.null() });
+
 export const json = <T extends zod.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,

@@ -21,12 +21,14 @@ import {
   newRouter,
   noStore,
   projectFor,
+  unpaged,
+  unpagedSchema,
 } from "./router.js";
 
 const TokenSchema = z.record(z.string(), z.unknown());
 const TokenParams = ProjectParams.extend({ id: z.string().regex(/^tok_[a-z2-7]+$/) });
 const TrustParams = ProjectParams.extend({ id: z.string().regex(/^trust_[a-z2-7]+$/) });
-const list = z.object({ items: z.array(TokenSchema), next_cursor: z.null() });
+const list = unpagedSchema(TokenSchema);
 
 export const tokenRoutes = newRouter()
   .openapi(
@@ -79,7 +81,7 @@ export const tokenRoutes = newRouter()
     async (c) => {
       const { projectId } = await projectFor(c, c.req.valid("param").project, "tokens:manage");
       const rows = await projectTokens(db(c), projectId);
-      return c.json({ items: rows.map(tokenView), next_cursor: null }, 200);
+      return c.json(unpaged(rows.map(tokenView)), 200);
     },
   )
   .openapi(
@@ -146,7 +148,7 @@ export const tokenRoutes = newRouter()
     async (c) => {
       const { projectId } = await projectFor(c, c.req.valid("param").project, "tokens:manage");
       const rows = await projectTrusts(db(c), projectId);
-      return c.json({ items: rows.map(trustView), next_cursor: null }, 200);
+      return c.json(unpaged(rows.map(trustView)), 200);
     },
   )
   .openapi(

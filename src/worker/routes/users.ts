@@ -21,6 +21,8 @@ import {
   newRouter,
   readDeps,
   requireInstanceAdmin,
+  unpaged,
+  unpagedSchema,
 } from "./router.js";
 
 const UserView = z.record(z.string(), z.unknown());
@@ -114,7 +116,7 @@ export const userRoutes = newRouter()
       method: "get",
       path: "/v1/teams",
       responses: {
-        200: json(z.object({ items: z.array(TeamSchema), next_cursor: z.null() }), "teams"),
+        200: json(unpagedSchema(TeamSchema), "teams"),
         ...ERRORS,
       },
     }),
@@ -122,7 +124,7 @@ export const userRoutes = newRouter()
       requireInstanceAdmin(c);
       const rows = await listTeams(db(c));
       const items = rows.map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt }));
-      return c.json({ items, next_cursor: null }, 200);
+      return c.json(unpaged(items), 200);
     },
   )
   .openapi(

@@ -16,6 +16,8 @@ export interface Env {
   QALA_SSO_CLIENT_SECRET?: string;
   /** Comma-separated email domains whose users may sign in (and be created) by SSO. */
   QALA_SSO_ALLOWED_DOMAINS?: string;
+  /** Only the test configuration binds this ("1"): it enables fault injection and clock moves. */
+  QALA_TEST_HOOKS?: string;
 }
 
 export interface AppEnv {

@@ -233,3 +233,28 @@ export const oidcTrusts = sqliteTable("oidc_trusts", {
   createdBy: text("created_by"),
   createdAt: text("created_at").notNull(),
 });
+
+/**
+ * Audit events of every chain: `chain` is a project id, or `instance`. Rows are
+ * written by the chain's coordinator only, idempotently by (chain, seq).
+ */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    chain: text("chain").notNull(),
+    seq: integer("seq").notNull(),
+    ts: text("ts").notNull(),
+    actorKind: text("actor_kind").notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    target: text("target"),
+    result: text("result").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    details: text("details"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.seq] }), index("audit_events_ts").on(t.chain, t.ts)],
+);

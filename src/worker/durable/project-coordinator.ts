@@ -1,31 +1,18 @@
 // ProjectCoordinator: one per project, the only writer of the project's
-// secrets and environments. Changes run one at a time (a promise chain: D1
-// calls do not close the input gate, so the object's own serialisation is
-// what makes version numbers and check-and-set decisions safe).
+// secrets, environments, grants, tokens and trust policies, and the keeper of
+// its audit chain. Changes run one at a time (a promise chain: D1 calls do not
+// close the input gate, so the object's own serialisation is what makes version
+// numbers and check-and-set decisions safe), and each lands in one D1 batch
+// together with its audit event.
 import { DurableObject } from "cloudflare:workers";
-import type { ProjectSettings } from "../../contract/index.js";
-import { openDb } from "../db/client.js";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Permission, ProjectSettings } from "../../contract/index.js";
+import { AuditChain, AuditUnavailable } from "../audit/chain.js";
+import type { AuditContext, AuditInput } from "../audit/event.js";
+import { openDb, runBatch, type Db } from "../db/client.js";
+import type { AuditFilter } from "../db/audit.js";
 import type { Env } from "../env.js";
 import { AppError, type Result } from "../errors.js";
-import {
-  addEnvironment,
-  changeProject,
-  removeEnvironment,
-  removeProject,
-  type ProjectDeps,
-} from "../services/projects.js";
-import {
-  bulkChange,
-  deleteSecret,
-  putSecret,
-  restoreSecret,
-  revokeVersion,
-  rollbackSecret,
-  type BulkInput,
-  type PutInput,
-  type SecretTarget,
-} from "../services/secret-writes.js";
-
 import {
   addRole,
   addTrust,
@@ -38,96 +25,285 @@ import {
   type TokenInput,
   type TrustInput,
 } from "../services/access-writes.js";
-import type { Permission } from "../../contract/index.js";
+import {
+  addEnvironment,
+  changeProject,
+  createProject,
+  removeEnvironment,
+  removeProject,
+} from "../services/projects.js";
+import {
+  bulkChange,
+  deleteSecret,
+  putSecret,
+  restoreSecret,
+  revokeVersion,
+  rollbackSecret,
+  type BulkInput,
+  type PutInput,
+  type SecretTarget,
+} from "../services/secret-writes.js";
+import type { ChangeDeps } from "../services/write-deps.js";
+
+const FLUSH_DELAY_MS = 1000;
+
+/** Test-only switches, honoured only when the test configuration binds QALA_TEST_HOOKS. */
+export interface TestHooks {
+  failAudit?: boolean;
+  clockOffsetMs?: number;
+}
 
 export class ProjectCoordinator extends DurableObject<Env> {
   #tail: Promise<unknown> = Promise.resolve();
-  readonly #deps: ProjectDeps;
+  readonly #db: Db;
+  #chain: AuditChain | undefined;
+  #hooks: TestHooks = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#deps = { db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY, now: () => Date.now() };
+    this.#db = openDb(env.DB);
   }
 
-  /** Runs `change` after every change queued before it; errors become result objects. */
-  #serial<T>(change: () => Promise<T>): Promise<Result<T>> {
-    const run = this.#tail.then(change);
+  #now = () => Date.now() + (this.#hooks.clockOffsetMs ?? 0);
+
+  /** The chain is keyed by project id, which the first call names. */
+  async #audit(projectId: string): Promise<AuditChain> {
+    if (!this.#chain) {
+      const chain = new AuditChain({
+        sql: this.ctx.storage.sql,
+        db: this.#db,
+        chain: projectId,
+        now: this.#now,
+        failing: () => this.#hooks.failAudit === true,
+      });
+      await this.ctx.blockConcurrencyWhile(() => chain.repair());
+      this.#chain = chain;
+    }
+    return this.#chain;
+  }
+
+  async #scheduleFlush() {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+    }
+  }
+
+  override async alarm() {
+    if (!this.#chain) return;
+    await this.#chain.flush();
+    if (this.#chain.pending) await this.#scheduleFlush();
+  }
+
+  /**
+   * Runs a change after every change queued before it. Its statements land
+   * with its audit event; a change refused before landing is audited as
+   * denied or failed. Errors become result objects (they do not cross RPC).
+   */
+  #change<T>(
+    projectId: string,
+    action: string,
+    audit: AuditContext,
+    change: (deps: ChangeDeps) => Promise<T>,
+  ): Promise<Result<T>> {
+    const run = this.#tail.then(async () => {
+      const chain = await this.#audit(projectId);
+      const event: AuditInput = { ...audit, action, result: "ok" };
+      let reserved = false;
+      const land = async (statements: BatchItem<"sqlite">[]) => {
+        const write = await chain.reserveWrite(event);
+        reserved = true;
+        try {
+          await runBatch(this.#db, [...statements, ...write.statements]);
+        } catch (error) {
+          chain.abortWrite(write, "the change's batch failed");
+          await this.#scheduleFlush();
+          throw error;
+        }
+        chain.commitWrite(write);
+      };
+      try {
+        return await change({
+          db: this.#db,
+          masterKey: this.env.QALA_MASTER_KEY,
+          now: this.#now,
+          land,
+        });
+      } catch (error) {
+        if (!reserved && !(error instanceof AuditUnavailable)) {
+          const denied =
+            error instanceof AppError && (error.status === 403 || error.status === 404);
+          const code = error instanceof AppError ? error.code : "internal_error";
+          chain.append({ ...event, result: denied ? "denied" : "error", details: { code } });
+          await this.#scheduleFlush();
+        }
+        throw error;
+      }
+    });
     this.#tail = run.catch(() => undefined);
-    return run.then(
-      (value): Result<T> => ({ ok: true, value }),
-      (error: unknown): Result<T> => {
-        if (error instanceof AppError) return { ok: false, error: error.toPublic() };
-        console.error("coordinator change failed", error instanceof Error ? error.name : "error");
-        return { ok: false, error: { code: "internal_error", message: "internal error" } };
-      },
+    return settle(run);
+  }
+
+  // ---- secrets ----
+
+  putSecret(input: PutInput, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.write", audit, (d) => putSecret(d, input));
+  }
+
+  bulkChange(input: BulkInput, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.import", audit, (d) => bulkChange(d, input));
+  }
+
+  deleteSecret(input: SecretTarget & { purge: boolean }, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.delete", audit, (d) => deleteSecret(d, input));
+  }
+
+  restoreSecret(input: SecretTarget, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.restore", audit, (d) => restoreSecret(d, input));
+  }
+
+  rollbackSecret(input: SecretTarget & { version: number }, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.rollback", audit, (d) => rollbackSecret(d, input));
+  }
+
+  revokeVersion(input: SecretTarget & { version: number }, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.revoke", audit, (d) => revokeVersion(d, input));
+  }
+
+  // ---- project and environments ----
+
+  createProject(
+    input: {
+      projectId: string;
+      slug: string;
+      name?: string;
+      settings?: ProjectSettings;
+      owner: string | null;
+    },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "project.create", audit, (d) =>
+      createProject(d, input, input.owner, input.projectId),
     );
   }
 
-  putSecret(input: PutInput) {
-    return this.#serial(() => putSecret(this.#deps, input));
+  updateProject(
+    input: { projectId: string; name?: string; settings?: ProjectSettings },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "project.update", audit, (d) => changeProject(d, input));
   }
 
-  bulkChange(input: BulkInput) {
-    return this.#serial(() => bulkChange(this.#deps, input));
+  deleteProject(input: { projectId: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "project.delete", audit, (d) =>
+      removeProject(d, input.projectId),
+    );
   }
 
-  deleteSecret(input: SecretTarget & { purge: boolean }) {
-    return this.#serial(() => deleteSecret(this.#deps, input));
+  createEnvironment(
+    input: { projectId: string; slug: string; name?: string },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "environment.create", audit, (d) =>
+      addEnvironment(d, input),
+    );
   }
 
-  restoreSecret(input: SecretTarget) {
-    return this.#serial(() => restoreSecret(this.#deps, input));
+  deleteEnvironment(
+    input: { projectId: string; environment: string; force: boolean },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "environment.delete", audit, (d) =>
+      removeEnvironment(d, input),
+    );
   }
 
-  rollbackSecret(input: SecretTarget & { version: number }) {
-    return this.#serial(() => rollbackSecret(this.#deps, input));
+  // ---- access ----
+
+  putGrant(input: GrantInput, audit: AuditContext) {
+    return this.#change(input.projectId, "member.grant", audit, (d) => putGrant(d, input));
   }
 
-  revokeVersion(input: SecretTarget & { version: number }) {
-    return this.#serial(() => revokeVersion(this.#deps, input));
+  removeGrant(
+    input: { projectId: string; subjectKind: "user" | "team"; subjectId: string },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "member.revoke", audit, (d) => removeGrant(d, input));
   }
 
-  updateProject(input: { projectId: string; name?: string; settings?: ProjectSettings }) {
-    return this.#serial(() => changeProject(this.#deps, input));
+  addRole(
+    input: { projectId: string; name: string; permissions: Permission[] },
+    audit: AuditContext,
+  ) {
+    return this.#change(input.projectId, "role.create", audit, (d) => addRole(d, input));
   }
 
-  deleteProject(input: { projectId: string }) {
-    return this.#serial(() => removeProject(this.#deps, input.projectId));
+  createToken(input: TokenInput, audit: AuditContext) {
+    return this.#change(input.projectId, "token.create", audit, (d) => createToken(d, input));
   }
 
-  createEnvironment(input: { projectId: string; slug: string; name?: string }) {
-    return this.#serial(() => addEnvironment(this.#deps, input));
+  revokeToken(input: { projectId: string; tokenId: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "token.revoke", audit, (d) =>
+      revokeProjectToken(d, input),
+    );
   }
 
-  deleteEnvironment(input: { projectId: string; environment: string; force: boolean }) {
-    return this.#serial(() => removeEnvironment(this.#deps, input));
+  addTrust(input: TrustInput, audit: AuditContext) {
+    return this.#change(input.projectId, "trust.create", audit, (d) => addTrust(d, input));
   }
 
-  putGrant(input: GrantInput) {
-    return this.#serial(() => putGrant(this.#deps, input));
+  removeTrust(input: { projectId: string; trustId: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "trust.delete", audit, (d) => removeTrust(d, input));
   }
 
-  removeGrant(input: { projectId: string; subjectKind: "user" | "team"; subjectId: string }) {
-    return this.#serial(() => removeGrant(this.#deps, input));
+  // ---- audit ----
+
+  /** Records one event (a read, a denial) durably before the caller answers. */
+  async record(projectId: string, event: AuditInput): Promise<Result<{ seq: number }>> {
+    return settle(
+      (async () => {
+        const chain = await this.#audit(projectId);
+        const seq = chain.append(event);
+        await this.#scheduleFlush();
+        return { seq };
+      })(),
+    );
   }
 
-  addRole(input: { projectId: string; name: string; permissions: Permission[] }) {
-    return this.#serial(() => addRole(this.#deps, input));
+  async listAudit(projectId: string, filter: AuditFilter, limit: number) {
+    return settle((await this.#audit(projectId)).list(filter, limit));
   }
 
-  createToken(input: TokenInput) {
-    return this.#serial(() => createToken(this.#deps, input));
+  async verifyAudit(projectId: string) {
+    const chain = await this.#audit(projectId);
+    // Behind the write queue, so no write is in flight while the chain is read.
+    const run = this.#tail.then(() => chain.verify());
+    this.#tail = run.catch(() => undefined);
+    return settle(run);
   }
 
-  revokeToken(input: { projectId: string; tokenId: string }) {
-    return this.#serial(() => revokeProjectToken(this.#deps, input));
+  /** Flushes the audit chain to D1 now (what the alarm does). */
+  async flushAudit(projectId: string) {
+    return settle((await this.#audit(projectId)).flush());
   }
 
-  addTrust(input: TrustInput) {
-    return this.#serial(() => addTrust(this.#deps, input));
-  }
+  // ---- tests ----
 
-  removeTrust(input: { projectId: string; trustId: string }) {
-    return this.#serial(() => removeTrust(this.#deps, input));
+  setTestHooks(hooks: TestHooks): void {
+    if (this.env.QALA_TEST_HOOKS !== "1") throw new Error("test hooks are not enabled");
+    this.#hooks = { ...this.#hooks, ...hooks };
+  }
+}
+
+/** Turns a promise into a result object; AppErrors keep their public code. */
+async function settle<T>(promise: Promise<T>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    if (error instanceof AppError) return { ok: false, error: error.toPublic() };
+    if (error instanceof AuditUnavailable) {
+      return { ok: false, error: { code: "unavailable", message: "the audit log is unavailable" } };
+    }
+    console.error("coordinator call failed", error instanceof Error ? error.name : "error");
+    return { ok: false, error: { code: "internal_error", message: "internal error" } };
   }
 }

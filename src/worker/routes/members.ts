@@ -17,6 +17,7 @@ import {
   ERRORS,
   ProjectParams,
   actor,
+  audit,
   db,
   errorResponse,
   json,
@@ -88,13 +89,16 @@ export const memberRoutes = newRouter()
       };
       await checkGrantable(db(c), projectId, access, spec);
       const grant = await settle(
-        stub.putGrant({
-          projectId,
-          subjectKind: kind,
-          subjectId: member,
-          ...spec,
-          actor: actor(c),
-        }),
+        stub.putGrant(
+          {
+            projectId,
+            subjectKind: kind,
+            subjectId: member,
+            ...spec,
+            actor: actor(c),
+          },
+          audit(c, member),
+        ),
       );
       return c.json(grant, 200);
     },
@@ -110,7 +114,10 @@ export const memberRoutes = newRouter()
       const { project, member } = c.req.valid("param");
       const { projectId, stub } = await projectFor(c, project, "members:manage");
       await settle(
-        stub.removeGrant({ projectId, subjectKind: subjectOf(member), subjectId: member }),
+        stub.removeGrant(
+          { projectId, subjectKind: subjectOf(member), subjectId: member },
+          audit(c, member),
+        ),
       );
       return c.body(null, 204);
     },
@@ -153,7 +160,7 @@ export const memberRoutes = newRouter()
         c.req.valid("param").project,
         "members:manage",
       );
-      return c.json(await settle(stub.addRole({ projectId, ...body })), 201);
+      return c.json(await settle(stub.addRole({ projectId, ...body }, audit(c, body.name))), 201);
     },
   )
   .openapi(

@@ -15,12 +15,14 @@ import { isInstanceAdmin } from "../auth/principal.js";
 import { listEnvironments } from "../db/projects.js";
 import { coordinator, settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
-import { createProject, environmentView, projectView } from "../services/projects.js";
+import { newId } from "../crypto/ids.js";
+import { checkSettings, environmentView, projectView } from "../services/projects.js";
 import { visibleProjects } from "../services/project-list.js";
 import {
   ERRORS,
   EnvParams,
   ProjectParams,
+  audit,
   caller,
   db,
   environmentFor,
@@ -49,8 +51,17 @@ export const projectRoutes = newRouter()
         throw new AppError("forbidden", "only users and instance admins create projects");
       }
       const owner = principal.kind === "user" ? principal.id : null;
-      const deps = { db: db(c), masterKey: c.env.QALA_MASTER_KEY, now: Date.now };
-      return c.json(await createProject(deps, c.req.valid("json"), owner), 201);
+      const body = c.req.valid("json");
+      checkSettings(body.settings);
+      // A new project's id is chosen here, so its coordinator writes it (and its first audit event).
+      const projectId = newId("prj");
+      const project = await settle(
+        coordinator(c.env, projectId).createProject(
+          { projectId, ...body, owner },
+          audit(c, body.slug),
+        ),
+      );
+      return c.json(project, 201);
     },
   )
   .openapi(
@@ -103,7 +114,8 @@ export const projectRoutes = newRouter()
           details: [{ path: ["settings", "ip_allowlist"], message: "excludes your address" }],
         });
       }
-      return c.json(await settle(stub.updateProject({ projectId, ...body })), 200);
+      const updated = await settle(stub.updateProject({ projectId, ...body }, audit(c, null)));
+      return c.json(updated, 200);
     },
   )
   .openapi(
@@ -119,7 +131,7 @@ export const projectRoutes = newRouter()
         c.req.valid("param").project,
         "project:delete",
       );
-      await settle(stub.deleteProject({ projectId }));
+      await settle(stub.deleteProject({ projectId }, audit(c, null)));
       return c.body(null, 204);
     },
   )
@@ -134,7 +146,10 @@ export const projectRoutes = newRouter()
       const ref = c.req.valid("param").project;
       const { projectId, stub } = await projectFor(c, ref, "environments:manage");
       const environment = await settle(
-        stub.createEnvironment({ projectId, ...c.req.valid("json") }),
+        stub.createEnvironment(
+          { projectId, ...c.req.valid("json") },
+          audit(c, c.req.valid("json").slug),
+        ),
       );
       return c.json(environment, 201);
     },
@@ -167,11 +182,14 @@ export const projectRoutes = newRouter()
     async (c) => {
       const scope = await environmentFor(c, c.req.valid("param"), "environments:manage");
       await settle(
-        coordinator(c.env, scope.project.id).deleteEnvironment({
-          projectId: scope.project.id,
-          environment: scope.environment.id,
-          force: c.req.valid("query").force === "true",
-        }),
+        coordinator(c.env, scope.project.id).deleteEnvironment(
+          {
+            projectId: scope.project.id,
+            environment: scope.environment.id,
+            force: c.req.valid("query").force === "true",
+          },
+          audit(c, scope.environment.slug),
+        ),
       );
       return c.body(null, 204);
     },

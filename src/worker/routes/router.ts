@@ -6,6 +6,7 @@ import type { z as zod } from "zod";
 import { ErrorEnvelopeSchema, SecretKeySchema } from "../../contract/index.js";
 import { openDb } from "../db/client.js";
 import type { Permission } from "../../contract/index.js";
+import type { AuditContext } from "../audit/event.js";
 import { clientAddress } from "../auth/client-address.js";
 import { isInstanceAdmin } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
@@ -67,6 +68,18 @@ export const caller = (c: Context<AppEnv>): Caller => ({
   address: clientAddress(c.req.raw.headers),
 });
 
+/** Who, from where, and which request: the audit context of a change. */
+export const audit = (c: Context<AppEnv>, target: string | null): AuditContext => {
+  const principal = c.get("principal");
+  return {
+    actor: { kind: principal.kind, id: principal.id },
+    ip: clientAddress(c.req.raw.headers),
+    user_agent: c.req.header("User-Agent") ?? null,
+    request_id: c.get("requestId"),
+    target,
+  };
+};
+
 /** Secret-bearing answers must never be stored by a cache. */
 export const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
 
@@ -98,6 +111,7 @@ export async function secretTarget(
   const scope = await environmentFor(c, params, permission);
   return {
     stub: coordinator(c.env, scope.project.id),
+    audit: audit(c, `${scope.environment.slug}/${params.key}`),
     target: {
       projectId: scope.project.id,
       environment: scope.environment.id,

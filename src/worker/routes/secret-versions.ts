@@ -62,9 +62,9 @@ export const secretVersionRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:write");
+      const { stub, target, audit } = await secretTarget(c, c.req.valid("param"), "secrets:write");
       const { version } = c.req.valid("json");
-      const result = await settle(stub.rollbackSecret({ ...target, version }));
+      const result = await settle(stub.rollbackSecret({ ...target, version }, audit));
       return c.json(result, 200);
     },
   )
@@ -77,8 +77,8 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { version, ...params } = c.req.valid("param");
-      const { stub, target } = await secretTarget(c, params, "secrets:write");
-      const result = await settle(stub.revokeVersion({ ...target, version }));
+      const { stub, target, audit } = await secretTarget(c, params, "secrets:write");
+      const result = await settle(stub.revokeVersion({ ...target, version }, audit));
       return c.json(result, 200);
     },
   )
@@ -90,8 +90,8 @@ export const secretVersionRoutes = newRouter()
       responses: { 200: json(RestoreResultSchema, "restored"), 409: errorResponse, ...ERRORS },
     }),
     async (c) => {
-      const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:write");
-      const result = await settle(stub.restoreSecret(target));
+      const { stub, target, audit } = await secretTarget(c, c.req.valid("param"), "secrets:write");
+      const result = await settle(stub.restoreSecret(target, audit));
       return c.json(result, 200);
     },
   )

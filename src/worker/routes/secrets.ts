@@ -23,6 +23,7 @@ import {
   EnvParams,
   SecretParams,
   actor,
+  audit,
   environmentFor,
   errorResponse,
   json,
@@ -115,15 +116,18 @@ secretRoutes.openapi(
     }
     const value = body.value ?? generateValue(body.generate!);
     checkValueSize(params.key, value);
-    const { stub, target } = await secretTarget(c, params, "secrets:write");
+    const { stub, target, audit } = await secretTarget(c, params, "secrets:write");
     const { created, ...result } = await settle(
-      stub.putSecret({
-        ...target,
-        value,
-        tags: body.tags,
-        note: body.note,
-        precondition: parsePrecondition(c.req.header("If-Match"), c.req.header("If-None-Match")),
-      }),
+      stub.putSecret(
+        {
+          ...target,
+          value,
+          tags: body.tags,
+          note: body.note,
+          precondition: parsePrecondition(c.req.header("If-Match"), c.req.header("If-None-Match")),
+        },
+        audit,
+      ),
     );
     c.header("ETag", `"${result.version}"`);
     return c.json(result, created ? 201 : 200);
@@ -152,13 +156,16 @@ secretRoutes.openapi(
       throw new AppError("forbidden", "this needs the secrets:delete permission");
     }
     const result = await settle(
-      coordinator(c.env, scope.project.id).bulkChange({
-        projectId: scope.project.id,
-        environment: scope.environment.id,
-        set,
-        delete: remove,
-        actor: actor(c),
-      }),
+      coordinator(c.env, scope.project.id).bulkChange(
+        {
+          projectId: scope.project.id,
+          environment: scope.environment.id,
+          set,
+          delete: remove,
+          actor: actor(c),
+        },
+        audit(c, scope.environment.slug),
+      ),
     );
     return c.json(result, 200);
   },
@@ -172,8 +179,9 @@ secretRoutes.openapi(
     responses: { 204: { description: "deleted" }, ...ERRORS },
   }),
   async (c) => {
-    const { stub, target } = await secretTarget(c, c.req.valid("param"), "secrets:delete");
-    await settle(stub.deleteSecret({ ...target, purge: truthy(c.req.valid("query").purge) }));
+    const { stub, target, audit } = await secretTarget(c, c.req.valid("param"), "secrets:delete");
+    const purge = truthy(c.req.valid("query").purge);
+    await settle(stub.deleteSecret({ ...target, purge }, audit));
     return c.body(null, 204);
   },
 );

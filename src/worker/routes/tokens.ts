@@ -14,6 +14,7 @@ import {
   ERRORS,
   ProjectParams,
   actor,
+  audit,
   db,
   errorResponse,
   json,
@@ -58,14 +59,17 @@ export const tokenRoutes = newRouter()
       };
       await checkGrantable(db(c), projectId, access, spec);
       const created = await settle(
-        stub.createToken({
-          projectId,
-          name: body.name,
-          ...spec,
-          ipAllowlist: body.ip_allowlist ?? null,
-          clientCertificates: body.client_certificates ?? null,
-          actor: actor(c),
-        }),
+        stub.createToken(
+          {
+            projectId,
+            name: body.name,
+            ...spec,
+            ipAllowlist: body.ip_allowlist ?? null,
+            clientCertificates: body.client_certificates ?? null,
+            actor: actor(c),
+          },
+          audit(c, body.name),
+        ),
       );
       noStore(c);
       return c.json(created, 201);
@@ -94,7 +98,7 @@ export const tokenRoutes = newRouter()
     async (c) => {
       const { project, id } = c.req.valid("param");
       const { projectId, stub } = await projectFor(c, project, "tokens:manage");
-      await settle(stub.revokeToken({ projectId, tokenId: id }));
+      await settle(stub.revokeToken({ projectId, tokenId: id }, audit(c, id)));
       return c.body(null, 204);
     },
   )
@@ -121,19 +125,22 @@ export const tokenRoutes = newRouter()
       };
       await checkGrantable(db(c), projectId, access, spec);
       const trust = await settle(
-        stub.addTrust({
-          projectId,
-          issuer: body.issuer.replace(/\/+$/, ""),
-          audience: body.audience,
-          claims: body.claims,
-          role: spec.role,
-          permissions: spec.permissions,
-          environments: spec.environments,
-          ttlSeconds: body.ttl_seconds,
-          allowWildcardSubject: body.allow_wildcard_subject,
-          clientCertificates: body.client_certificates ?? null,
-          actor: actor(c),
-        }),
+        stub.addTrust(
+          {
+            projectId,
+            issuer: body.issuer.replace(/\/+$/, ""),
+            audience: body.audience,
+            claims: body.claims,
+            role: spec.role,
+            permissions: spec.permissions,
+            environments: spec.environments,
+            ttlSeconds: body.ttl_seconds,
+            allowWildcardSubject: body.allow_wildcard_subject,
+            clientCertificates: body.client_certificates ?? null,
+            actor: actor(c),
+          },
+          audit(c, body.issuer),
+        ),
       );
       return c.json(trust, 201);
     },
@@ -161,7 +168,7 @@ export const tokenRoutes = newRouter()
     async (c) => {
       const { project, id } = c.req.valid("param");
       const { projectId, stub } = await projectFor(c, project, "tokens:manage");
-      await settle(stub.removeTrust({ projectId, trustId: id }));
+      await settle(stub.removeTrust({ projectId, trustId: id }, audit(c, id)));
       return c.body(null, 204);
     },
   );

@@ -4,7 +4,8 @@
 import type { Permission } from "../../contract/index.js";
 import { parseJson } from "../auth/api-token.js";
 import type { ClientCertificate } from "../auth/client-certificate.js";
-import { isUniqueViolation, nowIso, type Db } from "../db/client.js";
+import { isUniqueViolation, nowIso } from "../db/client.js";
+import type { ChangeDeps } from "./write-deps.js";
 import {
   deleteGrant,
   deleteTrust,
@@ -22,10 +23,7 @@ import { sha256Hex } from "../crypto/hashing.js";
 import { newId, newToken } from "../crypto/ids.js";
 import { AppError } from "../errors.js";
 
-export interface AccessDeps {
-  db: Db;
-  now: () => number;
-}
+export type AccessDeps = ChangeDeps;
 
 const json = (value: unknown) =>
   value === undefined || value === null ? null : JSON.stringify(value);
@@ -80,17 +78,19 @@ export interface GrantInput {
 }
 
 export async function putGrant(deps: AccessDeps, input: GrantInput) {
-  await upsertGrant(deps.db, {
-    id: newId("grant"),
-    projectId: input.projectId,
-    subjectKind: input.subjectKind,
-    subjectId: input.subjectId,
-    role: input.role,
-    environments: json(input.environments),
-    expiresAt: input.expiresAt,
-    createdBy: input.actor,
-    createdAt: nowIso(deps.now()),
-  });
+  await deps.land([
+    upsertGrant(deps.db, {
+      id: newId("grant"),
+      projectId: input.projectId,
+      subjectKind: input.subjectKind,
+      subjectId: input.subjectId,
+      role: input.role,
+      environments: json(input.environments),
+      expiresAt: input.expiresAt,
+      createdBy: input.actor,
+      createdAt: nowIso(deps.now()),
+    }),
+  ]);
   return grantView(
     (await findGrant(deps.db, input.projectId, input.subjectKind, input.subjectId))!,
   );
@@ -102,7 +102,7 @@ export async function removeGrant(
 ): Promise<null> {
   const grant = await findGrant(deps.db, input.projectId, input.subjectKind, input.subjectId);
   if (!grant) throw new AppError("not_found", "no grant for this member");
-  await deleteGrant(deps.db, grant.id);
+  await deps.land([deleteGrant(deps.db, grant.id)]);
   return null;
 }
 
@@ -118,7 +118,7 @@ export async function addRole(
     createdAt: nowIso(deps.now()),
   };
   try {
-    await insertRole(deps.db, row);
+    await deps.land([insertRole(deps.db, row)]);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError("conflict", `role ${input.name} exists`);
     throw error;
@@ -159,7 +159,7 @@ export async function createToken(deps: AccessDeps, input: TokenInput) {
     lastUsedAt: null,
     revokedAt: null,
   };
-  await insertApiToken(deps.db, row);
+  await deps.land([insertApiToken(deps.db, row)]);
   return { ...tokenView(row), token: token.token };
 }
 
@@ -169,7 +169,7 @@ export async function revokeProjectToken(
 ): Promise<null> {
   const row = await findApiToken(deps.db, input.tokenId);
   if (!row || row.projectId !== input.projectId) throw new AppError("not_found", "token not found");
-  if (!row.revokedAt) await revokeToken(deps.db, row.id, nowIso(deps.now()));
+  if (!row.revokedAt) await deps.land([revokeToken(deps.db, row.id, nowIso(deps.now()))]);
   return null;
 }
 
@@ -203,7 +203,7 @@ export async function addTrust(deps: AccessDeps, input: TrustInput) {
     createdBy: input.actor,
     createdAt: nowIso(deps.now()),
   };
-  await insertTrust(deps.db, row);
+  await deps.land([insertTrust(deps.db, row)]);
   return trustView(row);
 }
 
@@ -213,6 +213,6 @@ export async function removeTrust(
 ): Promise<null> {
   const row = await findTrust(deps.db, input.trustId);
   if (!row || row.projectId !== input.projectId) throw new AppError("not_found", "trust not found");
-  await deleteTrust(deps.db, row.id);
+  await deps.land([deleteTrust(deps.db, row.id)]);
   return null;
 }

@@ -1,7 +1,8 @@
 // Projects and environments: creation (a new project has no coordinator state
 // yet, so the Worker writes it), views, and the changes the coordinator makes.
 import type { Environment, Project, ProjectSettings } from "../../contract/index.js";
-import { isUniqueViolation, nowIso, runBatch, type Db } from "../db/client.js";
+import { isUniqueViolation, nowIso } from "../db/client.js";
+import type { ChangeDeps } from "./write-deps.js";
 import { insertKey } from "../db/keys.js";
 import { countUnpurged } from "../db/secrets.js";
 import {
@@ -26,11 +27,7 @@ import { upsertGrant } from "../db/access.js";
 
 export const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"] as const;
 
-export interface ProjectDeps {
-  db: Db;
-  masterKey: string;
-  now: () => number;
-}
+export type ProjectDeps = ChangeDeps;
 
 export const environmentView = (e: EnvironmentRow): Environment => ({
   id: e.id,
@@ -113,6 +110,8 @@ export async function createProject(
   input: { slug: string; name?: string; settings?: ProjectSettings },
   /** The user who becomes the project's owner (none for an instance-admin token). */
   ownerUserId: string | null,
+  /** Chosen by the Worker, which addresses the new project's coordinator by it. */
+  projectId: string,
 ): Promise<Project> {
   checkSettings(input.settings);
   if (await findProject(deps.db, input.slug)) {
@@ -120,7 +119,7 @@ export async function createProject(
   }
   const at = nowIso(deps.now());
   const project: ProjectRow = {
-    id: newId("prj"),
+    id: projectId,
     slug: input.slug,
     name: input.name ?? input.slug,
     settings: JSON.stringify(input.settings ?? {}),
@@ -133,7 +132,7 @@ export async function createProject(
     ),
   );
   try {
-    await runBatch(deps.db, [
+    await deps.land([
       insertProject(deps.db, project),
       ...environments.flatMap((e) => e.statements),
       ...(ownerUserId
@@ -183,17 +182,19 @@ export async function changeProject(
     settings: JSON.stringify(settings),
     updatedAt: nowIso(deps.now()),
   };
-  await updateProject(deps.db, project.id, {
-    name: updated.name,
-    settings: updated.settings,
-    updatedAt: updated.updatedAt,
-  });
+  await deps.land([
+    updateProject(deps.db, project.id, {
+      name: updated.name,
+      settings: updated.settings,
+      updatedAt: updated.updatedAt,
+    }),
+  ]);
   return projectView(updated, await listEnvironments(deps.db, project.id));
 }
 
 export async function removeProject(deps: ProjectDeps, projectId: string): Promise<null> {
   await requireProjectRow(deps, projectId);
-  await runBatch(deps.db, deleteProjectStatements(deps.db, projectId));
+  await deps.land([...deleteProjectStatements(deps.db, projectId)]);
   return null;
 }
 
@@ -211,7 +212,7 @@ export async function addEnvironment(
     position,
     at: nowIso(deps.now()),
   });
-  await runBatch(deps.db, statements);
+  await deps.land(statements);
   return environmentView(environment);
 }
 
@@ -225,6 +226,6 @@ export async function removeEnvironment(
   if (held > 0 && !input.force) {
     throw new AppError("conflict", `the environment still holds ${held} secret(s); use force=true`);
   }
-  await runBatch(deps.db, deleteEnvironmentStatements(deps.db, environment.id));
+  await deps.land([...deleteEnvironmentStatements(deps.db, environment.id)]);
   return null;
 }

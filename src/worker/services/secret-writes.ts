@@ -3,7 +3,8 @@
 // against a state nobody else can change; each change is one D1 batch, and the
 // UNIQUE(secret_id, version) constraint backs the decision up.
 import type { SecretWriteResult } from "../../contract/index.js";
-import { nowIso, runBatch, type Db } from "../db/client.js";
+import { nowIso } from "../db/client.js";
+import type { ChangeDeps } from "./write-deps.js";
 import type { BatchItem } from "drizzle-orm/batch";
 import { bumpRevision, findEnvironment, type EnvironmentRow } from "../db/projects.js";
 import {
@@ -25,11 +26,7 @@ import { AppError } from "../errors.js";
 import { activeKekFor } from "./kek-provider.js";
 import { decryptVersion } from "./secrets-read.js";
 
-export interface WriteDeps {
-  db: Db;
-  masterKey: string;
-  now: () => number;
-}
+export type WriteDeps = ChangeDeps;
 
 export interface SecretTarget {
   projectId: string;
@@ -164,7 +161,7 @@ function landVersions(
     ...extra,
     bumpRevision(db, environmentId),
   ];
-  return runBatch(db, statements);
+  return deps.land(statements);
 }
 
 export async function putSecret(
@@ -234,7 +231,7 @@ export async function deleteSecret(
   const at = nowIso(deps.now());
   const { db } = deps;
   const change = target.purge ? purgeStatements(db, secret, at) : [markDeleted(db, secret.id, at)];
-  await runBatch(db, [...change, bumpRevision(db, environment.id)]);
+  await deps.land([...change, bumpRevision(db, environment.id)]);
   return null;
 }
 
@@ -244,10 +241,7 @@ export async function restoreSecret(
 ): Promise<{ key: string; version: number }> {
   const { environment, secret } = await requireSecret(deps, target);
   if (!secret.deletedAt) throw new AppError("conflict", "the secret is not deleted");
-  await runBatch(deps.db, [
-    markDeleted(deps.db, secret.id, null),
-    bumpRevision(deps.db, environment.id),
-  ]);
+  await deps.land([markDeleted(deps.db, secret.id, null), bumpRevision(deps.db, environment.id)]);
   return { key: secret.key, version: secret.currentVersion };
 }
 
@@ -291,7 +285,7 @@ export async function revokeVersion(
     return { key: secret.key, version: version.version, revoked_at: version.revokedAt };
   }
   const at = nowIso(deps.now());
-  await runBatch(deps.db, [
+  await deps.land([
     markRevoked(deps.db, secret.id, version.version, at),
     bumpRevision(deps.db, environment.id),
   ]);

@@ -5,7 +5,7 @@ import { api, expectError, json, newProject, secretsPath } from "../helpers.js";
 /** A fingerprint of everything stored: every row of every table. */
 async function snapshot(): Promise<string> {
   const tables = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations' ORDER BY name",
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT IN ('d1_migrations', 'audit_events') ORDER BY name",
   ).all<{ name: string }>();
   const dump: Record<string, unknown> = {};
   for (const { name } of tables.results) {

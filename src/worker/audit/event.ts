@@ -1,0 +1,94 @@
+// The audit event and its hash chain (API.md "Audit"):
+//   hash = hex(SHA-256(prev_hash_hex ‖ JCS(event with seq))), from 64 zeros.
+// Pure: no storage. Events never carry a secret value.
+import canonicalize from "canonicalize";
+import { toHex, utf8 } from "../crypto/encoding.js";
+
+export const GENESIS = "0".repeat(64);
+
+export interface AuditActor {
+  kind: "user" | "token" | "oidc" | "anonymous" | "system";
+  id: string | null;
+}
+
+/** An event as the caller describes it; the chain adds seq and ts. */
+export interface AuditInput {
+  actor: AuditActor;
+  action: string;
+  target: string | null;
+  result: "ok" | "denied" | "error" | "aborted";
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export interface AuditEvent extends AuditInput {
+  seq: number;
+  ts: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface ChainedEvent extends AuditEvent {
+  prev_hash: string;
+  hash: string;
+}
+
+export function toEvent(input: AuditInput, seq: number, ts: string): AuditEvent {
+  return {
+    seq,
+    ts,
+    actor: { kind: input.actor.kind, id: input.actor.id },
+    action: input.action,
+    target: input.target,
+    result: input.result,
+    ip: input.ip,
+    user_agent: input.user_agent,
+    request_id: input.request_id,
+    details: input.details ?? null,
+  };
+}
+
+/** The exact bytes that are hashed: the event's fields, canonicalized by RFC 8785 (JCS). */
+export function canonicalEvent(event: AuditEvent): string {
+  const { seq, ts, actor, action, target, result, ip, user_agent, request_id, details } = event;
+  return canonicalize({
+    seq,
+    ts,
+    actor,
+    action,
+    target,
+    result,
+    ip,
+    user_agent,
+    request_id,
+    details,
+  })!;
+}
+
+export async function chainHash(prevHash: string, event: AuditEvent): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", utf8(prevHash + canonicalEvent(event)));
+  return toHex(new Uint8Array(digest));
+}
+
+/**
+ * Recomputes a chain from genesis. Returns the first seq that is missing, out
+ * of order, or whose hash does not match; null when every link holds.
+ */
+export async function firstBrokenLink(events: readonly ChainedEvent[]): Promise<number | null> {
+  let prev = GENESIS;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const expectedSeq = i + 1;
+    if (event.seq !== expectedSeq) return expectedSeq;
+    if (event.prev_hash !== prev || (await chainHash(prev, event)) !== event.hash) return event.seq;
+    prev = event.hash;
+  }
+  return null;
+}
+
+/** What the Worker tells a coordinator about a request, for its audit event. */
+export type AuditContext = Pick<
+  AuditInput,
+  "actor" | "ip" | "user_agent" | "request_id" | "target"
+>;

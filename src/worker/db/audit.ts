@@ -1,0 +1,103 @@
+// Queries on the audit_events table (one chain per project, and `instance`).
+import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
+import type { ChainedEvent } from "../audit/event.js";
+import { chunk, MAX_BOUND_PARAMETERS, type Db } from "./client.js";
+import { auditEvents } from "./schema.js";
+
+type Row = typeof auditEvents.$inferSelect;
+
+export const toRow = (chain: string, e: ChainedEvent): Row => ({
+  chain,
+  seq: e.seq,
+  ts: e.ts,
+  actorKind: e.actor.kind,
+  actorId: e.actor.id,
+  action: e.action,
+  target: e.target,
+  result: e.result,
+  ip: e.ip,
+  userAgent: e.user_agent,
+  requestId: e.request_id,
+  details: e.details ? JSON.stringify(e.details) : null,
+  prevHash: e.prev_hash,
+  hash: e.hash,
+});
+
+export const fromRow = (r: Row): ChainedEvent => ({
+  seq: r.seq,
+  ts: r.ts,
+  actor: { kind: r.actorKind as ChainedEvent["actor"]["kind"], id: r.actorId },
+  action: r.action,
+  target: r.target,
+  result: r.result as ChainedEvent["result"],
+  ip: r.ip,
+  user_agent: r.userAgent,
+  request_id: r.requestId,
+  details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+  prev_hash: r.prevHash,
+  hash: r.hash,
+});
+
+const COLUMNS = 14;
+
+/** Idempotent by (chain, seq): a flush that ran twice writes each event once. */
+export const insertAuditEvents = (db: Db, chain: string, events: ChainedEvent[]) =>
+  chunk(events, Math.floor(MAX_BOUND_PARAMETERS / COLUMNS)).map((part) =>
+    db
+      .insert(auditEvents)
+      .values(part.map((e) => toRow(chain, e)))
+      .onConflictDoNothing(),
+  );
+
+export const findAuditEvent = (db: Db, chain: string, seq: number) =>
+  db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.chain, chain), eq(auditEvents.seq, seq)))
+    .get();
+
+/** A page of the chain in seq order, after `afterSeq`. */
+export const chainPage = (db: Db, chain: string, afterSeq: number, limit: number) =>
+  db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.chain, chain), gt(auditEvents.seq, afterSeq)))
+    .orderBy(asc(auditEvents.seq))
+    .limit(limit)
+    .all();
+
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+  beforeSeq?: number;
+}
+
+/** Newest first, filtered. */
+export const searchAudit = (db: Db, chain: string, f: AuditFilter, limit: number) =>
+  db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.chain, chain),
+        f.action ? eq(auditEvents.action, f.action) : undefined,
+        f.actor ? eq(auditEvents.actorId, f.actor) : undefined,
+        f.since ? gte(auditEvents.ts, f.since) : undefined,
+        f.until ? lte(auditEvents.ts, f.until) : undefined,
+        f.beforeSeq !== undefined ? lt(auditEvents.seq, f.beforeSeq) : undefined,
+      ),
+    )
+    .orderBy(desc(auditEvents.seq))
+    .limit(limit)
+    .all();
+
+export const countAudit = async (db: Db, chain: string) =>
+  (
+    await db
+      .select({ n: sql<number>`count(*)` })
+      .from(auditEvents)
+      .where(eq(auditEvents.chain, chain))
+      .get()
+  )?.n ?? 0;

@@ -13,3 +13,8 @@ export const MAX_BULK_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 export const GENERATE_MAX_LENGTH = 4096;
+
+/** Per principal and project, unless the project's `rate_limit` setting says otherwise. */
+export const DEFAULT_RATE_LIMIT = { requests_per_second: 100, burst: 200 } as const;
+/** What a revalidation that answers 304 costs, in requests. */
+export const NOT_MODIFIED_COST = 0.25;

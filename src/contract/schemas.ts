@@ -34,7 +34,12 @@ export const ProjectSettingsSchema = z.strictObject({
   audit_retention_days: z.number().int().min(1).optional(),
   ip_allowlist: z.array(z.string()).optional(),
   require_encrypted_payloads: z.boolean().optional(),
-  rate_limit: z.unknown().optional(),
+  rate_limit: z
+    .strictObject({
+      requests_per_second: z.number().positive().max(100_000),
+      burst: z.number().int().min(1).max(1_000_000),
+    })
+    .optional(),
 });
 export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>;
 

@@ -37,6 +37,11 @@ function render(c: Context<AppEnv>, error: AppError) {
       ...(error.details !== undefined ? { details: error.details } : {}),
     },
   };
+  if (error.code === "rate_limited") {
+    const wait = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 1;
+    c.header("Retry-After", String(wait));
+  }
+  if (error.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="qala"');
   return c.json(body, error.status as ContentfulStatusCode);
 }
 

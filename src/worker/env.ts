@@ -25,5 +25,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     principal: Principal;
+    /** A project token left for the coordinator to check (one-call reads). */
+    deferredToken?: string;
   };
 }

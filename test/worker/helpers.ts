@@ -1,5 +1,5 @@
 // Helpers for integration tests: requests against the Worker and a bootstrapped admin.
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { expect } from "vitest";
 
 export const ORIGIN = "https://qala.test";
@@ -110,4 +110,10 @@ export async function projectToken(project: string, body: Record<string, unknown
   });
   expect(res.status).toBe(201);
   return json<{ id: string; token: string }>(res);
+}
+
+/** The project's coordinator, for test hooks (moving its clock, failing its audit). */
+export async function coordinatorOf(project: string) {
+  const { id } = await json(await api("GET", `/v1/projects/${project}`));
+  return env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(id));
 }

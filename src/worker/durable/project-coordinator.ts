@@ -44,6 +44,9 @@ import {
   type SecretTarget,
 } from "../services/secret-writes.js";
 import type { ChangeDeps } from "../services/write-deps.js";
+import { touchToken } from "../db/access.js";
+import { ProjectState } from "./project-state.js";
+import type { ReadAnswer, ReadRequest } from "./read-model.js";
 
 const FLUSH_DELAY_MS = 1000;
 
@@ -57,6 +60,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
   #tail: Promise<unknown> = Promise.resolve();
   readonly #db: Db;
   #chain: AuditChain | undefined;
+  #state: ProjectState | undefined;
   #hooks: TestHooks = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -88,10 +92,59 @@ export class ProjectCoordinator extends DurableObject<Env> {
     }
   }
 
+  #project(projectId: string): ProjectState {
+    this.#state ??= new ProjectState(this.#db, projectId);
+    return this.#state;
+  }
+
   override async alarm() {
+    await this.#flushLastUsed();
     if (!this.#chain) return;
     await this.#chain.flush();
     if (this.#chain.pending) await this.#scheduleFlush();
+  }
+
+  /** last_used_at is kept in memory on the read path and written here, never per read. */
+  async #flushLastUsed() {
+    const used = this.#state?.used;
+    if (!used?.size) return;
+    const entries = [...used];
+    used.clear();
+    await runBatch(
+      this.#db,
+      entries.map(([id, at]) => touchToken(this.#db, id, new Date(at).toISOString())),
+    );
+  }
+
+  /**
+   * One call per read: authenticate (project tokens), authorize, take from the
+   * rate-limit bucket, append the audit event (durable before anything is
+   * returned: fail-closed), and hand back ciphertext rows for the Worker to decrypt.
+   */
+  async read(req: ReadRequest): Promise<Result<ReadAnswer>> {
+    return settle(
+      (async () => {
+        const chain = await this.#audit(req.projectId);
+        const outcome = await this.#project(req.projectId).read(req, this.#now());
+        const error = outcome.error;
+        chain.append({
+          actor: outcome.actor,
+          action:
+            error && (error.status === 401 || error.status === 403)
+              ? "auth.denied"
+              : outcome.action,
+          target: outcome.target,
+          result: error ? (error.status < 500 && error.status !== 410 ? "denied" : "error") : "ok",
+          ip: req.ip,
+          user_agent: req.userAgent,
+          request_id: req.requestId,
+          details: error ? { code: error.code } : null,
+        });
+        await this.#scheduleFlush();
+        if (error) throw error;
+        return outcome.answer!;
+      })(),
+    );
   }
 
   /**
@@ -140,6 +193,8 @@ export class ProjectCoordinator extends DurableObject<Env> {
       }
     });
     this.#tail = run.catch(() => undefined);
+    // Whatever the change touched, the cached view is rebuilt from D1 on the next read.
+    void run.finally(() => this.#state?.invalidate()).catch(() => undefined);
     return settle(run);
   }
 

@@ -12,6 +12,7 @@ import { principalFromClaims } from "../auth/access-token-principal.js";
 import { nowIso, openDb } from "../db/client.js";
 import { touchToken } from "../db/access.js";
 import type { AppEnv } from "../env.js";
+import { COORDINATED_READ } from "../routes/coordinated-read.js";
 import { AppError } from "../errors.js";
 
 /** last_used_at is kept to the minute, so a read writes to D1 at most once a minute per token. */
@@ -45,6 +46,14 @@ export const authenticate = () =>
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "");
     if (!match) throw unauthorized(c);
     const token = match[1]!;
+    if (
+      token.startsWith("qala_svc_") &&
+      c.req.method === "GET" &&
+      COORDINATED_READ.test(c.req.path)
+    ) {
+      c.set("deferredToken", token);
+      return next();
+    }
     let principal: Principal | null;
     if (token.startsWith("qala_")) {
       principal = await fromApiToken(c, token);

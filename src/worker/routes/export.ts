@@ -1,10 +1,10 @@
 // GET .../export: the whole environment as dotenv, JSON, YAML or shell.
 import { createRoute, z } from "@hono/zod-openapi";
 import { ExportFormatSchema } from "../../contract/index.js";
-import { environmentEtag, etagMatches } from "../services/etag.js";
 import { renderEnvironment } from "../services/export-format.js";
-import { readEnvironment } from "../services/secrets-read.js";
-import { ERRORS, EnvParams, environmentFor, newRouter, noStore, readDeps } from "./router.js";
+import { decryptRows } from "../services/sealed-rows.js";
+import { coordinatedRead } from "./coordinated-read.js";
+import { ERRORS, EnvParams, newRouter, noStore } from "./router.js";
 
 export const exportRoutes = newRouter().openapi(
   createRoute({
@@ -26,16 +26,22 @@ export const exportRoutes = newRouter().openapi(
   async (c) => {
     const { project, env } = c.req.valid("param");
     const { format } = c.req.valid("query");
-    const scope = await environmentFor(c, { project, env }, "secrets:read");
-    const etag = environmentEtag(
-      scope.environment.id,
-      scope.environment.revision,
-      `export-${format}`,
+    const answer = await coordinatedRead(
+      c,
+      { project, env },
+      { kind: "export", environment: env, format },
     );
     noStore(c);
-    c.header("ETag", etag);
-    if (etagMatches(c.req.header("If-None-Match"), etag)) return c.body(null, 304);
-    const { values, skipped } = await readEnvironment(readDeps(c), scope);
+    c.header("ETag", answer.etag);
+    if (answer.notModified) return c.body(null, 304);
+    const plain = await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks);
+    const values = new Map<string, string>();
+    const skipped: string[] = [];
+    answer.rows.forEach((row, i) => {
+      const value = plain[i];
+      if (typeof value === "string") values.set(row.key, value);
+      else skipped.push(row.key);
+    });
     const rendered = renderEnvironment(format, values);
     const left = [...skipped, ...rendered.skipped];
     if (left.length) c.header("Qala-Skipped-Keys", left.join(","));

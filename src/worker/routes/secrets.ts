@@ -13,9 +13,9 @@ import {
 import { generateValue } from "../crypto/generate.js";
 import { coordinator, settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
-import { environmentEtag, etagMatches } from "../services/etag.js";
 import { can } from "../auth/permissions.js";
-import { getSecretValue, listSecretItems } from "../services/secrets-read.js";
+import { decryptRows } from "../services/sealed-rows.js";
+import { coordinatedRead } from "./coordinated-read.js";
 import { parsePrecondition } from "../services/secret-writes.js";
 import { checkBulkSize, checkValueSize } from "../services/value-limits.js";
 import {
@@ -30,7 +30,6 @@ import {
   jsonBody,
   newRouter,
   noStore,
-  readDeps,
   secretTarget,
 } from "./router.js";
 
@@ -54,18 +53,26 @@ secretRoutes.openapi(
   async (c) => {
     const { project, env } = c.req.valid("param");
     const { limit, cursor, values } = c.req.valid("query");
-    // The revision is read before the rows, so an ETag can only be older than
-    // the data it labels (an extra 200 later), never newer (a stale 304).
-    const scope = await environmentFor(c, { project, env }, "secrets:list");
-    // Without secrets:read, values are never present (the list still answers).
-    const withValues = truthy(values) && can(scope.access, "secrets:read", scope.environment.slug);
-    const variant = `list-${withValues ? "values" : "keys"}-${limit}-${cursor ?? ""}`;
-    const etag = environmentEtag(scope.environment.id, scope.environment.revision, variant);
+    const what = { kind: "list" as const, environment: env, values: truthy(values), limit, cursor };
+    const answer = await coordinatedRead(c, { project, env }, what);
     noStore(c);
-    c.header("ETag", etag);
-    if (etagMatches(c.req.header("If-None-Match"), etag)) return c.body(null, 304);
-    const result = await listSecretItems(readDeps(c), scope, { limit, cursor, values: withValues });
-    return c.json(result, 200);
+    c.header("ETag", answer.etag);
+    if (answer.notModified) return c.body(null, 304);
+    // Without secrets:read, values are never present (the list still answers).
+    const plain = answer.withValues
+      ? await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks)
+      : [];
+    const items = answer.rows.map((row, i) => ({
+      key: row.key,
+      version: row.version,
+      updated_at: row.updatedAt,
+      updated_by: row.updatedBy,
+      tags: JSON.parse(row.tags) as string[],
+      note: row.note,
+      ...(row.revoked || row.destroyed ? { revoked: true } : {}),
+      ...(typeof plain[i] === "string" ? { value: plain[i] } : {}),
+    }));
+    return c.json({ items, next_cursor: answer.nextCursor }, 200);
   },
 );
 
@@ -85,11 +92,30 @@ secretRoutes.openapi(
   }),
   async (c) => {
     const { project, env, key } = c.req.valid("param");
-    const scope = await environmentFor(c, { project, env }, "secrets:read");
-    const secret = await getSecretValue(readDeps(c), scope, key, c.req.valid("query").version);
+    const { version } = c.req.valid("query");
+    const answer = await coordinatedRead(
+      c,
+      { project, env },
+      { kind: "secret", environment: env, key, version },
+    );
+    // A single-secret read is never conditional, so the coordinator always sends the row.
+    if (answer.notModified) throw new Error("unexpected 304 for a single secret");
+    const row = answer.rows[0]!;
+    const [value] = await decryptRows(c.env.QALA_MASTER_KEY, answer, [row], answer.keks);
     noStore(c);
-    c.header("ETag", `"${secret.version}"`);
-    return c.json(secret, 200);
+    c.header("ETag", `"${row.version}"`);
+    return c.json(
+      {
+        key: row.key,
+        value: value!,
+        version: row.version,
+        created_at: row.createdAt,
+        created_by: row.createdBy,
+        tags: JSON.parse(row.tags) as string[],
+        note: row.note,
+      },
+      200,
+    );
   },
 );
 

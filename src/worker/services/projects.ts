@@ -51,7 +51,10 @@ export const projectView = (p: ProjectRow, environments?: EnvironmentRow[]): Pro
  * Settings become accepted as the features that enforce them land. Until then a
  * setting is refused, so nobody believes a limit holds that does not.
  */
-export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set(["ip_allowlist"]);
+export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set([
+  "ip_allowlist",
+  "rate_limit",
+]);
 
 export function checkSettings(settings: ProjectSettings | undefined): void {
   const refused = Object.keys(settings ?? {}).filter(

@@ -1,9 +1,10 @@
 // One audit chain, kept by the Durable Object that owns it (a project's
-// coordinator, or the instance coordinator). Events get their seq at once and
-// are durable in the object's SQLite storage before the caller answers
-// (fail-closed); hashes are chained in seq order, and an alarm flushes hashed
-// events to D1 idempotently. A write's event lands in the write's own D1 batch;
-// if that batch fails, an `aborted` event takes its seq, so the chain has no holes.
+// coordinator, or the instance coordinator). An event gets its seq and its
+// hash at once and is durable in the object's SQLite storage before the
+// caller answers (fail-closed); an alarm flushes events to D1 idempotently.
+// A write's event lands in the write's own D1 batch; while that batch is in
+// flight, later events wait unhashed (their hash depends on it), and if it
+// fails, an `aborted` event takes its seq, so the chain has no holes.
 import type { BatchItem } from "drizzle-orm/batch";
 import { runBatch, type Db } from "../db/client.js";
 import {
@@ -47,7 +48,7 @@ export interface ReservedWrite {
   statements: BatchItem<"sqlite">[];
 }
 
-const FLUSH_BATCH = 500;
+const FLUSH_BATCH = 1000;
 const VERIFY_PAGE = 1000;
 
 export class AuditChain {
@@ -57,9 +58,12 @@ export class AuditChain {
   readonly #now: () => number;
   /** Test-only fault injection: when it returns true, appends fail. */
   readonly #failing: () => boolean;
+  readonly #transaction: (body: () => void) => void;
+  /** The last hashed event (stored locally, in D1, or both). */
   #head: Head = { seq: 0, hash: GENESIS };
   #nextSeq = 1;
-  #chaining: Promise<void> = Promise.resolve();
+  /** The seq of a write whose batch is in flight; events after it wait for its outcome. */
+  #inFlight: number | null = null;
 
   constructor(options: {
     sql: SqlStorage;
@@ -67,7 +71,9 @@ export class AuditChain {
     chain: string;
     now: () => number;
     failing?: () => boolean;
+    transaction?: (body: () => void) => void;
   }) {
+    this.#transaction = options.transaction ?? ((body) => body());
     this.#sql = options.sql;
     this.#db = options.db;
     this.#chain = options.chain;
@@ -77,10 +83,16 @@ export class AuditChain {
       seq INTEGER PRIMARY KEY, event TEXT NOT NULL, prev_hash TEXT, hash TEXT)`);
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS audit_head (
       id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)`);
-    const head = this.#sql
+    const stored = this.#sql
       .exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head")
       .toArray()[0];
-    if (head) this.#head = { seq: head.seq, hash: head.hash };
+    if (stored) this.#head = stored;
+    const lastHashed = this.#sql
+      .exec<LocalRow>("SELECT * FROM audit_local WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
+    if (lastHashed && lastHashed.seq > this.#head.seq) {
+      this.#head = { seq: lastHashed.seq, hash: lastHashed.hash! };
+    }
     const last = this.#sql
       .exec<{ m: number | null }>("SELECT MAX(seq) AS m FROM audit_local")
       .one().m;
@@ -91,17 +103,18 @@ export class AuditChain {
     return { ...this.#head };
   }
 
+  #ts = () => new Date(this.#now()).toISOString();
+
   /**
    * After a restart: an event missing just after the head was a write in
    * flight. If its D1 batch landed, adopt that row; otherwise record `aborted`.
    */
   async repair(): Promise<void> {
-    const pending = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_local").one().n;
     const missing = this.#head.seq + 1;
-    if (pending === 0 || this.#localRow(missing)) return this.#chainPending();
+    if (missing >= this.#nextSeq || this.#localRow(missing)) return this.#chainWaiting();
     const landed = await findAuditEvent(this.#db, this.#chain, missing);
     if (landed) {
-      this.#setHead({ seq: landed.seq, hash: landed.hash });
+      this.#persistHead({ seq: landed.seq, hash: landed.hash });
     } else {
       const event = toEvent(
         {
@@ -115,40 +128,84 @@ export class AuditChain {
           details: { reason: "the coordinator restarted while this write was in flight" },
         },
         missing,
-        new Date(this.#now()).toISOString(),
+        this.#ts(),
       );
+      this.#store(event);
+    }
+    this.#chainWaiting();
+  }
+
+  /** Stores an event, hashed now unless it waits behind a write in flight. */
+  #store(event: AuditEvent): void {
+    if (event.seq === this.#head.seq + 1) {
+      const hash = chainHash(this.#head.hash, event);
+      this.#sql.exec(
+        "INSERT INTO audit_local (seq, event, prev_hash, hash) VALUES (?, ?, ?, ?)",
+        event.seq,
+        JSON.stringify(event),
+        this.#head.hash,
+        hash,
+      );
+      this.#head = { seq: event.seq, hash };
+    } else {
       this.#sql.exec(
         "INSERT INTO audit_local (seq, event) VALUES (?, ?)",
-        missing,
+        event.seq,
         JSON.stringify(event),
       );
     }
-    return this.#chainPending();
   }
 
-  /** Appends an event durably (synchronously, before the caller answers). Throws when it cannot. */
+  /** Appends an event durably, in this turn (before the caller answers). Throws when it cannot. */
   append(input: AuditInput): number {
     if (this.#failing()) throw new AuditUnavailable("audit append failed");
     const seq = this.#nextSeq++;
-    const event = toEvent(input, seq, new Date(this.#now()).toISOString());
-    this.#sql.exec(
-      "INSERT INTO audit_local (seq, event) VALUES (?, ?)",
-      seq,
-      JSON.stringify(event),
-    );
-    void this.#chainPending();
+    this.#store(toEvent(input, seq, this.#ts()));
     return seq;
+  }
+
+  #group: { events: AuditEvent[]; done: Promise<void> } | null = null;
+
+  /**
+   * Appends an event with group commit: events that arrive together are
+   * stored in one storage transaction a moment later, and each caller answers
+   * only once its event is stored. The seq is taken at once, so order holds.
+   */
+  appendGrouped(input: AuditInput): Promise<number> {
+    if (this.#failing()) return Promise.reject(new AuditUnavailable("audit append failed"));
+    const seq = this.#nextSeq++;
+    const event = toEvent(input, seq, this.#ts());
+    if (!this.#group) {
+      const events: AuditEvent[] = [];
+      const done = new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          this.#group = null;
+          try {
+            this.#transaction(() => events.forEach((e) => this.#store(e)));
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        }, 0),
+      );
+      this.#group = { events, done };
+    }
+    this.#group.events.push(event);
+    return this.#group.done.then(() => seq);
   }
 
   /** Reserves the next seq for a write and hashes its event, to land in the write's batch. */
   async reserveWrite(input: AuditInput): Promise<ReservedWrite> {
     if (this.#failing()) throw new AuditUnavailable("audit append failed");
-    await this.idle();
-    // Nothing may be stuck now (writes are one at a time), so the head is final.
+    if (this.#inFlight !== null) throw new Error("one write at a time");
+    // Events of a group commit that is still open come first (their seqs are lower).
+    while (this.#group) await this.#group.done.catch(() => undefined);
     const seq = this.#nextSeq++;
-    const event = toEvent(input, seq, new Date(this.#now()).toISOString());
+    const event = toEvent(input, seq, this.#ts());
+    // Writes run one at a time, so every earlier event is hashed: the head is final.
     const prevHash = this.#head.hash;
-    const hash = await chainHash(prevHash, event);
+    const hash = chainHash(prevHash, event);
+    this.#inFlight = seq;
     return {
       event,
       prevHash,
@@ -161,39 +218,23 @@ export class AuditChain {
 
   /** The write's batch landed with its event: move the head past it. */
   commitWrite(reserved: ReservedWrite): void {
-    this.#setHead({ seq: reserved.event.seq, hash: reserved.hash });
-    void this.#chainPending();
+    this.#inFlight = null;
+    this.#persistHead({ seq: reserved.event.seq, hash: reserved.hash });
+    this.#chainWaiting();
   }
 
   /** The write's batch failed: an `aborted` event takes its seq. */
   abortWrite(reserved: ReservedWrite, reason: string): void {
-    const event: AuditEvent = { ...reserved.event, result: "aborted", details: { reason } };
-    this.#sql.exec(
-      "INSERT INTO audit_local (seq, event) VALUES (?, ?)",
-      event.seq,
-      JSON.stringify(event),
-    );
-    void this.#chainPending();
-  }
-
-  /**
-   * Resolves once every event appended so far is hashed, including events
-   * appended while waiting. (With a write in flight, events after it wait for
-   * it; callers that hold the coordinator's write queue never see that case.)
-   */
-  async idle(): Promise<void> {
-    while (this.#head.seq < this.#nextSeq - 1) {
-      const before = this.#head.seq;
-      await this.#chainPending();
-      if (this.#head.seq === before) return; // a gap: a write is in flight
-    }
+    this.#inFlight = null;
+    this.#store({ ...reserved.event, result: "aborted", details: { reason } });
+    this.#chainWaiting();
   }
 
   #localRow(seq: number): LocalRow | undefined {
     return this.#sql.exec<LocalRow>("SELECT * FROM audit_local WHERE seq = ?", seq).toArray()[0];
   }
 
-  #setHead(head: Head) {
+  #persistHead(head: Head) {
     this.#head = head;
     this.#sql.exec(
       "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -202,29 +243,25 @@ export class AuditChain {
     );
   }
 
-  /** Hashes unhashed events in seq order, stopping at a gap (a write in flight). */
-  #chainPending(): Promise<void> {
-    this.#chaining = this.#chaining.then(async () => {
-      for (;;) {
-        const row = this.#localRow(this.#head.seq + 1);
-        if (!row) return;
-        if (row.hash) {
-          this.#head = { seq: row.seq, hash: row.hash };
-          continue;
-        }
-        const event = JSON.parse(row.event) as AuditEvent;
-        const prev = this.#head.hash;
-        const hash = await chainHash(prev, event);
-        this.#sql.exec(
-          "UPDATE audit_local SET prev_hash = ?, hash = ? WHERE seq = ?",
-          prev,
-          hash,
-          row.seq,
-        );
-        this.#setHead({ seq: row.seq, hash });
+  /** Hashes the events that waited behind a write, in seq order, up to the next gap. */
+  #chainWaiting(): void {
+    for (;;) {
+      const row = this.#localRow(this.#head.seq + 1);
+      if (!row) return;
+      if (row.hash) {
+        this.#head = { seq: row.seq, hash: row.hash };
+        continue;
       }
-    });
-    return this.#chaining;
+      const event = JSON.parse(row.event) as AuditEvent;
+      const hash = chainHash(this.#head.hash, event);
+      this.#sql.exec(
+        "UPDATE audit_local SET prev_hash = ?, hash = ? WHERE seq = ?",
+        this.#head.hash,
+        hash,
+        row.seq,
+      );
+      this.#head = { seq: row.seq, hash };
+    }
   }
 
   /** Hashed events not yet in D1, in seq order. */
@@ -247,16 +284,15 @@ export class AuditChain {
     return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_local").one().n > 0;
   }
 
-  /** Copies hashed events to D1 (idempotent), then drops them locally. */
+  /** Copies hashed events to D1 (idempotent), then drops them locally, keeping the head. */
   async flush(): Promise<number> {
-    await this.idle();
     const events = this.#unflushed(FLUSH_BATCH);
     if (events.length === 0) return 0;
     await runBatch(this.#db, insertAuditEvents(this.#db, this.#chain, events));
-    this.#sql.exec(
-      "DELETE FROM audit_local WHERE seq <= ? AND hash IS NOT NULL",
-      events.at(-1)!.seq,
-    );
+    const last = events.at(-1)!;
+    if (last.seq >= this.#head.seq) this.#persistHead({ seq: last.seq, hash: last.hash });
+    else this.#persistHead(this.#head);
+    this.#sql.exec("DELETE FROM audit_local WHERE seq <= ? AND hash IS NOT NULL", last.seq);
     return events.length;
   }
 
@@ -264,7 +300,6 @@ export class AuditChain {
   async verify(): Promise<
     { ok: true; events: number; head: string } | { ok: false; first_bad_seq: number }
   > {
-    await this.idle();
     const events: ChainedEvent[] = [];
     for (let after = 0; ;) {
       const page = await chainPage(this.#db, this.#chain, after, VERIFY_PAGE);
@@ -272,8 +307,8 @@ export class AuditChain {
       if (page.length < VERIFY_PAGE) break;
       after = page.at(-1)!.seq;
     }
-    const flushed = new Set(events.map((e) => e.seq));
-    events.push(...this.#unflushed().filter((e) => !flushed.has(e.seq)));
+    const stored = new Set(events.map((e) => e.seq));
+    events.push(...this.#unflushed().filter((e) => !stored.has(e.seq)));
     events.sort((a, b) => a.seq - b.seq);
     const broken = await firstBrokenLink(events);
     if (broken !== null) return { ok: false, first_bad_seq: broken };
@@ -287,7 +322,6 @@ export class AuditChain {
 
   /** Events newest first, filtered, D1 and unflushed together. */
   async list(filter: AuditFilter, limit: number): Promise<ChainedEvent[]> {
-    await this.idle();
     const local = this.#unflushed()
       .filter(
         (e) =>

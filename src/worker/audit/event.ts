@@ -1,6 +1,7 @@
 // The audit event and its hash chain (API.md "Audit"):
 //   hash = hex(SHA-256(prev_hash_hex ‖ JCS(event with seq))), from 64 zeros.
 // Pure: no storage. Events never carry a secret value.
+import { sha256 } from "@noble/hashes/sha2.js";
 import canonicalize from "canonicalize";
 import { toHex, utf8 } from "../crypto/encoding.js";
 
@@ -66,9 +67,12 @@ export function canonicalEvent(event: AuditEvent): string {
   })!;
 }
 
-export async function chainHash(prevHash: string, event: AuditEvent): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", utf8(prevHash + canonicalEvent(event)));
-  return toHex(new Uint8Array(digest));
+/**
+ * Synchronous SHA-256 (noble-hashes): the coordinator hashes an event in the
+ * same turn that stores it, so a read's event costs one storage write.
+ */
+export function chainHash(prevHash: string, event: AuditEvent): string {
+  return toHex(sha256(utf8(prevHash + canonicalEvent(event))));
 }
 
 /**
@@ -81,7 +85,7 @@ export async function firstBrokenLink(events: readonly ChainedEvent[]): Promise<
     const event = events[i]!;
     const expectedSeq = i + 1;
     if (event.seq !== expectedSeq) return expectedSeq;
-    if (event.prev_hash !== prev || (await chainHash(prev, event)) !== event.hash) return event.seq;
+    if (event.prev_hash !== prev || chainHash(prev, event) !== event.hash) return event.seq;
     prev = event.hash;
   }
   return null;

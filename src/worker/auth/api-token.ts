@@ -4,7 +4,7 @@
 import type { Permission } from "../../contract/index.js";
 import type { Db } from "../db/client.js";
 import { findApiToken, type ApiTokenRow } from "../db/identity.js";
-import { constantTimeEqual, sha256Hex } from "../crypto/hashing.js";
+import { digestsEqual, sha256Hex } from "../crypto/hashing.js";
 import { parseToken } from "../crypto/ids.js";
 import type { ClientCertificate } from "./client-certificate.js";
 import type { Principal } from "./principal.js";
@@ -29,7 +29,7 @@ export async function verifyApiToken(
   const parsed = parseToken(token, ["admin", "svc"]);
   const row = parsed ? await findApiToken(db, parsed.id) : undefined;
   const presented = await sha256Hex(parsed?.secret ?? token);
-  const hashMatches = await constantTimeEqual(presented, row?.secretHash ?? DUMMY_HASH);
+  const hashMatches = digestsEqual(presented, row?.secretHash ?? DUMMY_HASH);
   if (!parsed || !row || !hashMatches) return null;
   if (row.revokedAt || (row.expiresAt && Date.parse(row.expiresAt) <= now)) return null;
   const admin = row.kind === "admin";

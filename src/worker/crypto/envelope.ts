@@ -4,6 +4,7 @@
 // onto another row, secret, version or environment fails to decrypt.
 import { IntegrityError, importAesKey, open, openDetached, seal, sealDetached } from "./aead.js";
 import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.js";
+import { cachedDek } from "./dek-cache.js";
 import type { MasterKeyring } from "./master-keys.js";
 
 export interface ValueContext {
@@ -87,9 +88,14 @@ export async function decryptValue(
   sealed: SealedValue,
 ): Promise<string> {
   const aad = valueAad(context);
-  const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aad);
-  const dek = await importAesKey(rawDek);
-  rawDek.fill(0);
+  const dek = await cachedDek(aad, sealed.wrappedDek, async () => {
+    const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aad);
+    try {
+      return await importAesKey(rawDek);
+    } finally {
+      rawDek.fill(0);
+    }
+  });
   const plain = await openDetached(
     dek,
     decodeStored(sealed.iv),

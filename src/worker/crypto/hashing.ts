@@ -17,3 +17,14 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
   ]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
+
+/**
+ * Constant-time equality of two hex SHA-256 digests (equal length by
+ * construction), without hashing them again: the token hot path.
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = utf8(a);
+  const y = utf8(b);
+  if (x.length !== y.length) return false;
+  return crypto.subtle.timingSafeEqual(x, y);
+}

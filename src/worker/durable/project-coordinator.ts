@@ -79,6 +79,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         chain: projectId,
         now: this.#now,
         failing: () => this.#hooks.failAudit === true,
+        transaction: (body) => this.ctx.storage.transactionSync(body),
       });
       await this.ctx.blockConcurrencyWhile(() => chain.repair());
       this.#chain = chain;
@@ -86,7 +87,12 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return this.#chain;
   }
 
+  /** Whether an alarm is known to be set; avoids a storage call on every read. */
+  #alarmSet = false;
+
   async #scheduleFlush() {
+    if (this.#alarmSet) return;
+    this.#alarmSet = true;
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
     }
@@ -98,6 +104,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
   }
 
   override async alarm() {
+    this.#alarmSet = false;
     await this.#flushLastUsed();
     if (!this.#chain) return;
     await this.#chain.flush();
@@ -127,7 +134,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         const chain = await this.#audit(req.projectId);
         const outcome = await this.#project(req.projectId).read(req, this.#now());
         const error = outcome.error;
-        chain.append({
+        await chain.appendGrouped({
           actor: outcome.actor,
           action:
             error && (error.status === 401 || error.status === 403)

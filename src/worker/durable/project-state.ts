@@ -25,7 +25,7 @@ import {
   type ProjectRow,
 } from "../db/projects.js";
 import { findSecretVersion, listCurrent } from "../db/secrets.js";
-import { constantTimeEqual, sha256Hex } from "../crypto/hashing.js";
+import { digestsEqual, sha256Hex } from "../crypto/hashing.js";
 import { parseToken } from "../crypto/ids.js";
 import { AppError } from "../errors.js";
 import { environmentEtag, etagMatches } from "../services/etag.js";
@@ -157,7 +157,7 @@ export class ProjectState {
     const parsed = parseToken(token, ["svc"]);
     const row = parsed ? await this.#token(parsed.id) : undefined;
     const presented = await sha256Hex(parsed?.secret ?? token);
-    const matches = await constantTimeEqual(presented, row?.secretHash ?? DUMMY_HASH);
+    const matches = digestsEqual(presented, row?.secretHash ?? DUMMY_HASH);
     const unauthorized = new AppError("unauthorized", "a valid token is required");
     if (!parsed || !row || !matches || row.revokedAt) throw unauthorized;
     if (row.expiresAt && Date.parse(row.expiresAt) <= now) throw unauthorized;

@@ -13,6 +13,7 @@ import { limitBodies } from "./middleware/body-limit.js";
 import { requireJsonBody } from "./middleware/content-type.js";
 import { requestId } from "./middleware/request-id.js";
 import { adminRoutes } from "./routes/admin.js";
+import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
 import { memberRoutes } from "./routes/members.js";
@@ -100,6 +101,7 @@ export function createApp() {
   app.route("/", tokenRoutes);
   app.route("/", ssoRoutes);
   app.route("/", adminRoutes);
+  app.route("/", auditRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -2,10 +2,11 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema.js";
+import { probedD1 } from "../test-probe.js";
 
 export type Db = ReturnType<typeof openDb>;
 
-export const openDb = (d1: D1Database) => drizzle(d1, { schema });
+export const openDb = (d1: D1Database) => drizzle(probedD1(d1), { schema });
 
 /** D1 allows 100 bound parameters per statement; multi-row inserts are chunked to fit. */
 export const MAX_BOUND_PARAMETERS = 100;

@@ -1,10 +1,11 @@
 // Typed access to a project's coordinator from the Worker.
 import type { Env } from "../env.js";
+import { probedStub } from "../test-probe.js";
 import { AppError, type PublicError } from "../errors.js";
 
 /** The coordinator of a project, addressed by the project's id (ids never change). */
 export function coordinator(env: Env, projectId: string) {
-  return env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(projectId));
+  return probedStub(env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(projectId)));
 }
 
 type Settled<R> = R extends { ok: true; value: infer V } ? V : never;

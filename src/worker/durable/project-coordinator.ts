@@ -136,10 +136,8 @@ export class ProjectCoordinator extends DurableObject<Env> {
         const error = outcome.error;
         await chain.appendGrouped({
           actor: outcome.actor,
-          action:
-            error && (error.status === 401 || error.status === 403)
-              ? "auth.denied"
-              : outcome.action,
+          // A failed authentication is auth.denied; a refused read keeps its own action.
+          action: error?.status === 401 ? "auth.denied" : outcome.action,
           target: outcome.target,
           result: error ? (error.status < 500 && error.status !== 410 ? "denied" : "error") : "ok",
           ip: req.ip,

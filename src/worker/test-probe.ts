@@ -19,7 +19,7 @@ export function probedD1(d1: D1Database): D1Database {
       return (...args: unknown[]) => {
         const p = probe();
         if (p && (prop === "prepare" || prop === "exec")) p.d1++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });
@@ -31,11 +31,12 @@ export function probedStub<T extends object>(stub: T): T {
   return new Proxy(stub, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
-      if (typeof value !== "function") return value;
+      // An RPC stub answers every property with a callable, `then` included.
+      if (typeof value !== "function" || typeof prop !== "string" || prop === "then") return value;
       return (...args: unknown[]) => {
         const p = probe();
         if (p) p.coordinatorCalls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });

@@ -180,6 +180,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         chain.commitWrite(write);
       };
       try {
+        await this.#project(projectId).take(audit.actor, 1, this.#now());
         return await change({
           db: this.#db,
           masterKey: this.env.QALA_MASTER_KEY,

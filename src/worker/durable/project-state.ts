@@ -186,6 +186,17 @@ export class ProjectState {
     };
   }
 
+  /** Takes `cost` from the actor's bucket (project changes); 429 when it is empty. */
+  async take(actor: AuditActor, cost: number, now: number): Promise<void> {
+    const loaded = await this.#load();
+    if (!loaded) return; // a project being created has no limits yet
+    const limit = loaded.settings.rate_limit ?? DEFAULT_RATE_LIMIT;
+    const wait = this.#buckets.take(`${actor.kind}:${actor.id}`, cost, limit, now);
+    if (wait > 0) {
+      throw new AppError("rate_limited", "too many requests", { details: { retry_after: wait } });
+    }
+  }
+
   /** Everything a read needs short of decryption: authentication, authorization, limits, rows. */
   async read(req: ReadRequest, now: number): Promise<ReadOutcome> {
     const action = ACTIONS[req.what.kind];

@@ -12,6 +12,7 @@ import { principalFromClaims } from "../auth/access-token-principal.js";
 import { nowIso, openDb } from "../db/client.js";
 import { touchToken } from "../db/access.js";
 import type { AppEnv } from "../env.js";
+import { assertNotThrottled, recordFailure, throttleKeys } from "../services/throttle.js";
 import { COORDINATED_READ } from "../routes/coordinated-read.js";
 import { AppError } from "../errors.js";
 
@@ -29,7 +30,13 @@ async function fromApiToken(c: Context<AppEnv>, token: string): Promise<Principa
   const db = openDb(c.env.DB);
   const now = Date.now();
   const verified = await verifyApiToken(db, token, now);
-  if (!verified) throw unauthorized(c);
+  if (!verified) {
+    // Failed token checks spend the client address's budget, as failed logins do.
+    const keys = throttleKeys(clientAddress(c.req.raw.headers));
+    await assertNotThrottled(c.env, keys);
+    await recordFailure(c.env, keys);
+    throw unauthorized(c);
+  }
   if (!certificateMatches(verified.clientCertificates, c.req.raw.cf)) throw unauthorized(c);
   if (!allowedBy(verified.ipAllowlist, clientAddress(c.req.raw.headers))) {
     throw new AppError("forbidden", "this token may not be used from this address");

@@ -7,7 +7,15 @@ import {
 } from "../../contract/index.js";
 import { exchangeOidcToken } from "../services/oidc-exchange.js";
 import { describeMe } from "../services/me.js";
-import { login, logout, refresh } from "../services/sessions.js";
+import { canonicalEmail, login, logout, refresh } from "../services/sessions.js";
+import {
+  assertNotThrottled,
+  recordFailure,
+  recordSuccess,
+  throttleKeys,
+} from "../services/throttle.js";
+import { clientAddress } from "../auth/client-address.js";
+import { AppError } from "../errors.js";
 import {
   ERRORS,
   db,
@@ -40,7 +48,22 @@ export const authRoutes = newRouter()
       responses: { 200: json(TokenPairSchema, "a session"), 401: errorResponse },
     }),
     async (c) => {
-      const { pair } = await login(jwtDeps(c), c.req.valid("json"));
+      const body = c.req.valid("json");
+      const keys = throttleKeys(clientAddress(c.req.raw.headers), canonicalEmail(body.email));
+      // Throttled before any hashing: a locked-out key costs the server nothing.
+      await assertNotThrottled(c.env, keys);
+      let pair;
+      try {
+        ({ pair } = await login(jwtDeps(c), body));
+      } catch (error) {
+        if (error instanceof AppError && error.code === "unauthorized")
+          await recordFailure(c.env, keys);
+        throw error;
+      }
+      await recordSuccess(
+        c.env,
+        keys.filter((k) => k.startsWith("account:")),
+      );
       noStore(c);
       return c.json(pair, 200);
     },

@@ -45,6 +45,7 @@ import {
 } from "../services/secret-writes.js";
 import type { ChangeDeps } from "../services/write-deps.js";
 import { touchToken } from "../db/access.js";
+import { Leases } from "./leases.js";
 import { ProjectState } from "./project-state.js";
 import type { ReadAnswer, ReadRequest } from "./read-model.js";
 
@@ -87,15 +88,19 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return this.#chain;
   }
 
-  /** Whether an alarm is known to be set; avoids a storage call on every read. */
-  #alarmSet = false;
+  /** When the one alarm is due, as far as this object knows; saves a storage call per read. */
+  #alarmAt: number | null | undefined;
 
-  async #scheduleFlush() {
-    if (this.#alarmSet) return;
-    this.#alarmSet = true;
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
-    }
+  /** One alarm multiplexes the audit flush and lease expiry: keep the earliest. */
+  async #alarmBy(at: number) {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  #scheduleFlush() {
+    return this.#alarmBy(Date.now() + FLUSH_DELAY_MS);
   }
 
   #project(projectId: string): ProjectState {
@@ -103,8 +108,45 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return this.#state;
   }
 
+  #leases: Leases | undefined;
+
+  get #locks(): Leases {
+    this.#leases ??= new Leases(this.ctx.storage.sql);
+    return this.#leases;
+  }
+
+  /**
+   * Locks a long job (an import, a key rotation) for `ttlMs`; 409 while
+   * another job holds it. The holder renews by acquiring again; a crashed job's
+   * lease runs out and the alarm sweeps it.
+   */
+  async acquireLock(input: { job: string; holder: string; ttlMs: number }) {
+    return settle(
+      (async () => {
+        const lease = this.#locks.acquire(input.job, input.holder, input.ttlMs, this.#now());
+        if ("heldBy" in lease) {
+          throw new AppError("conflict", `another ${input.job} job is running`, {
+            details: { expires_at: new Date(lease.heldBy.expiresAt).toISOString() },
+          });
+        }
+        await this.#alarmBy(lease.expiresAt - (this.#now() - Date.now()));
+        return {
+          job: lease.name,
+          holder: lease.holder,
+          expires_at: new Date(lease.expiresAt).toISOString(),
+        };
+      })(),
+    );
+  }
+
+  async releaseLock(input: { job: string; holder: string }) {
+    return settle(Promise.resolve({ released: this.#locks.release(input.job, input.holder) }));
+  }
+
   override async alarm() {
-    this.#alarmSet = false;
+    this.#alarmAt = null;
+    const nextLease = this.#locks.sweep(this.#now());
+    if (nextLease !== null) await this.#alarmBy(nextLease - (this.#now() - Date.now()));
     await this.#flushLastUsed();
     if (!this.#chain) return;
     await this.#chain.flush();

@@ -135,3 +135,29 @@ describe("rate limits", () => {
     );
   });
 });
+
+describe("job locks", () => {
+  it("refuses a second job with 409 while one runs, and frees a crashed job's lease when it expires", async () => {
+    const project = await newProject("lock");
+    const stub = await coordinatorOf(project);
+    const first = await stub.acquireLock({ job: "import", holder: "job-1", ttlMs: 30_000 });
+    expect(first).toMatchObject({ ok: true });
+    const second = await stub.acquireLock({ job: "import", holder: "job-2", ttlMs: 30_000 });
+    expect(second).toMatchObject({ ok: false, error: { code: "conflict" } });
+    // Another kind of job is not blocked.
+    expect(
+      await stub.acquireLock({ job: "key-rotation", holder: "job-3", ttlMs: 30_000 }),
+    ).toMatchObject({ ok: true });
+    // job-1 crashes (never releases); half a minute later its lease has run out.
+    await stub.setTestHooks({ clockOffsetMs: 31_000 });
+    expect(await stub.acquireLock({ job: "import", holder: "job-2", ttlMs: 30_000 })).toMatchObject(
+      { ok: true },
+    );
+    expect(await stub.releaseLock({ job: "import", holder: "job-1" })).toMatchObject({
+      value: { released: false },
+    });
+    expect(await stub.releaseLock({ job: "import", holder: "job-2" })).toMatchObject({
+      value: { released: true },
+    });
+  });
+});

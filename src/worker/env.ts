@@ -1,5 +1,6 @@
 // Worker bindings (Env) and the Hono environment (AppEnv) of the app.
 import type { AuthThrottle } from "./durable/auth-throttle.js";
+import type { InstanceCoordinator } from "./durable/instance-coordinator.js";
 import type { ProjectCoordinator } from "./durable/project-coordinator.js";
 import type { Principal } from "./auth/principal.js";
 
@@ -7,6 +8,7 @@ export interface Env {
   DB: D1Database;
   PROJECT_COORDINATOR: DurableObjectNamespace<ProjectCoordinator>;
   AUTH_THROTTLE: DurableObjectNamespace<AuthThrottle>;
+  INSTANCE_COORDINATOR: DurableObjectNamespace<InstanceCoordinator>;
   /** Comma-separated `id:base64(32 bytes)`; the first is active. */
   QALA_MASTER_KEY: string;
   QALA_BOOTSTRAP_TOKEN: string;

@@ -3,6 +3,7 @@ import { createApp } from "./app.js";
 import type { Env } from "./env.js";
 
 export { AuthThrottle } from "./durable/auth-throttle.js";
+export { InstanceCoordinator } from "./durable/instance-coordinator.js";
 export { ProjectCoordinator } from "./durable/project-coordinator.js";
 
 const app = createApp();

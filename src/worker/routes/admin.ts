@@ -1,7 +1,7 @@
 // Instance administration: server key rotation.
 import { createRoute, z } from "@hono/zod-openapi";
 import { rotateSigningKey } from "../services/server-keys.js";
-import { ERRORS, db, json, newRouter, requireInstanceAdmin } from "./router.js";
+import { ERRORS, db, instanceAction, json, newRouter, requireInstanceAdmin } from "./router.js";
 
 export const adminRoutes = newRouter().openapi(
   createRoute({
@@ -14,6 +14,9 @@ export const adminRoutes = newRouter().openapi(
   }),
   async (c) => {
     requireInstanceAdmin(c);
-    return c.json(await rotateSigningKey(db(c), c.env.QALA_MASTER_KEY), 200);
+    const rotated = await instanceAction(c, "key.rotate", "jwt", () =>
+      rotateSigningKey(db(c), c.env.QALA_MASTER_KEY),
+    );
+    return c.json(rotated, 200);
   },
 );

@@ -4,7 +4,15 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { ChainedEvent } from "../audit/event.js";
 import { settle } from "../durable/coordinator-client.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
-import { ERRORS, ProjectParams, json, newRouter, projectFor } from "./router.js";
+import { instanceCoordinator } from "../services/instance-audit.js";
+import {
+  ERRORS,
+  ProjectParams,
+  json,
+  newRouter,
+  projectFor,
+  requireInstanceAdmin,
+} from "./router.js";
 
 export const AuditQuerySchema = z.object({
   action: z.string().max(100).optional(),
@@ -86,5 +94,36 @@ export const auditRoutes = newRouter()
     async (c) => {
       const { projectId, stub } = await projectFor(c, c.req.valid("param").project, "audit:read");
       return c.json(await settle(stub.verifyAudit(projectId)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/audit",
+      request: { query: AuditQuerySchema },
+      responses: {
+        200: json(
+          z.object({ items: z.array(EventSchema), next_cursor: z.string().nullable() }),
+          "instance events, newest first",
+        ),
+        ...ERRORS,
+      },
+    }),
+    async (c) => {
+      requireInstanceAdmin(c);
+      const q = c.req.valid("query");
+      const { value } = await instanceCoordinator(c.env).list(auditFilter(q), q.limit + 1);
+      return c.json(auditPage(value as ChainedEvent[], q.limit), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/audit/verify",
+      responses: { 200: json(VerifySchema, "ok, or the first bad seq"), ...ERRORS },
+    }),
+    async (c) => {
+      requireInstanceAdmin(c);
+      return c.json((await instanceCoordinator(c.env).verify()).value, 200);
     },
   );

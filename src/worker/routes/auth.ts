@@ -20,6 +20,7 @@ import {
   ERRORS,
   db,
   errorResponse,
+  instanceAudit,
   json,
   jsonBody,
   jwtDeps,
@@ -52,14 +53,18 @@ export const authRoutes = newRouter()
       const keys = throttleKeys(clientAddress(c.req.raw.headers), canonicalEmail(body.email));
       // Throttled before any hashing: a locked-out key costs the server nothing.
       await assertNotThrottled(c.env, keys);
-      let pair;
+      let session;
       try {
-        ({ pair } = await login(jwtDeps(c), body));
+        session = await login(jwtDeps(c), body);
       } catch (error) {
-        if (error instanceof AppError && error.code === "unauthorized")
+        if (error instanceof AppError && error.code === "unauthorized") {
           await recordFailure(c.env, keys);
+          await instanceAudit(c, "auth.login", canonicalEmail(body.email), { result: "denied" });
+        }
         throw error;
       }
+      const { pair, user } = session;
+      await instanceAudit(c, "auth.login", user.email, { actor: { kind: "user", id: user.id } });
       await recordSuccess(
         c.env,
         keys.filter((k) => k.startsWith("account:")),

@@ -2,7 +2,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BootstrapBodySchema, UserSchema } from "../../contract/index.js";
 import { bootstrap } from "../services/bootstrap.js";
-import { errorResponse, json, jsonBody, jwtDeps, newRouter, noStore } from "./router.js";
+import {
+  errorResponse,
+  instanceAudit,
+  json,
+  jsonBody,
+  jwtDeps,
+  newRouter,
+  noStore,
+} from "./router.js";
 
 const BootstrapResultSchema = z.object({
   user: UserSchema,
@@ -25,6 +33,9 @@ export const bootstrapRoutes = newRouter().openapi(
   async (c) => {
     const deps = { ...jwtDeps(c), bootstrapToken: c.env.QALA_BOOTSTRAP_TOKEN };
     const result = await bootstrap(deps, c.req.valid("json"));
+    await instanceAudit(c, "bootstrap", result.user.id, {
+      actor: { kind: "user", id: result.user.id },
+    });
     noStore(c);
     return c.json(result, 201);
   },

@@ -6,7 +6,8 @@ import type { z as zod } from "zod";
 import { ErrorEnvelopeSchema, SecretKeySchema } from "../../contract/index.js";
 import { openDb } from "../db/client.js";
 import type { Permission } from "../../contract/index.js";
-import type { AuditContext } from "../audit/event.js";
+import type { AuditContext, AuditInput } from "../audit/event.js";
+import { recordInstanceEvent } from "../services/instance-audit.js";
 import { clientAddress } from "../auth/client-address.js";
 import { isInstanceAdmin } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
@@ -79,6 +80,51 @@ export const audit = (c: Context<AppEnv>, target: string | null): AuditContext =
     target,
   };
 };
+
+/** Records an instance-level action (fail-closed: 503 when the chain cannot take it). */
+export const instanceAudit = (
+  c: Context<AppEnv>,
+  action: string,
+  target: string | null,
+  extra: {
+    result?: AuditInput["result"];
+    actor?: AuditInput["actor"];
+    details?: Record<string, unknown>;
+  } = {},
+) =>
+  recordInstanceEvent(c.env, {
+    actor:
+      extra.actor ?? (c.get("principal") ? audit(c, null).actor : { kind: "anonymous", id: null }),
+    action,
+    target,
+    result: extra.result ?? "ok",
+    ip: clientAddress(c.req.raw.headers),
+    user_agent: c.req.header("User-Agent") ?? null,
+    request_id: c.get("requestId"),
+    details: extra.details ?? null,
+  });
+
+/**
+ * Runs an instance-level action after its event is recorded (fail-closed:
+ * nothing happens when the chain cannot take the event); an action that then
+ * fails leaves a second event saying so.
+ */
+export async function instanceAction<T>(
+  c: Context<AppEnv>,
+  action: string,
+  target: string | null,
+  run: () => Promise<T>,
+  details?: Record<string, unknown>,
+): Promise<T> {
+  await instanceAudit(c, action, target, { details });
+  try {
+    return await run();
+  } catch (error) {
+    const code = error instanceof AppError ? error.code : "internal_error";
+    await instanceAudit(c, action, target, { result: "error", details: { ...details, code } });
+    throw error;
+  }
+}
 
 /** Secret-bearing answers must never be stored by a cache. */
 export const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");

@@ -19,6 +19,7 @@ import {
   json,
   jsonBody,
   newRouter,
+  instanceAction,
   readDeps,
   requireInstanceAdmin,
   unpaged,
@@ -52,7 +53,11 @@ export const userRoutes = newRouter()
     }),
     async (c) => {
       requireInstanceAdmin(c);
-      return c.json(userView(await createUser(readDeps(c), c.req.valid("json"))), 201);
+      const body = c.req.valid("json");
+      const user = await instanceAction(c, "user.create", body.email, () =>
+        createUser(readDeps(c), body),
+      );
+      return c.json(userView(user), 201);
     },
   )
   .openapi(
@@ -83,11 +88,9 @@ export const userRoutes = newRouter()
     }),
     async (c) => {
       requireInstanceAdmin(c);
-      await disable(
-        db(c),
-        c.req.valid("param").id,
-        c.get("principal").kind === "user" ? actor(c) : "",
-      );
+      const id = c.req.valid("param").id;
+      const actorId = c.get("principal").kind === "user" ? actor(c) : "";
+      await instanceAction(c, "user.disable", id, () => disable(db(c), id, actorId));
       return c.body(null, 204);
     },
   )
@@ -101,13 +104,16 @@ export const userRoutes = newRouter()
     async (c) => {
       requireInstanceAdmin(c);
       const team = { id: newId("team"), name: c.req.valid("json").name, createdAt: nowIso() };
-      try {
-        await insertTeam(db(c), team);
-      } catch (error) {
-        if (isUniqueViolation(error))
-          throw new AppError("conflict", "a team with this name exists");
-        throw error;
-      }
+      const insert = async () => {
+        try {
+          await insertTeam(db(c), team);
+        } catch (error) {
+          if (isUniqueViolation(error))
+            throw new AppError("conflict", "a team with this name exists");
+          throw error;
+        }
+      };
+      await instanceAction(c, "team.create", team.id, insert, { name: team.name });
       return c.json({ id: team.id, name: team.name, created_at: team.createdAt }, 201);
     },
   )
@@ -139,7 +145,15 @@ export const userRoutes = newRouter()
       const { team, user } = c.req.valid("param");
       await requireTeam(c, team);
       await requireUser(db(c), user);
-      await addTeamMember(db(c), team, user, nowIso());
+      await instanceAction(
+        c,
+        "team.member.add",
+        team,
+        () => addTeamMember(db(c), team, user, nowIso()),
+        {
+          user,
+        },
+      );
       return c.body(null, 204);
     },
   )
@@ -154,7 +168,15 @@ export const userRoutes = newRouter()
       requireInstanceAdmin(c);
       const { team, user } = c.req.valid("param");
       await requireTeam(c, team);
-      await removeTeamMember(db(c), team, user);
+      await instanceAction(
+        c,
+        "team.member.remove",
+        team,
+        () => removeTeamMember(db(c), team, user),
+        {
+          user,
+        },
+      );
       return c.body(null, 204);
     },
   );

@@ -79,7 +79,12 @@ export const auditRoutes = newRouter()
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const { projectId, stub } = await projectFor(c, c.req.valid("param").project, "audit:read");
+      const { projectId, stub } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "audit:read",
+        "audit.read",
+      );
       const events = await settle(stub.listAudit(projectId, auditFilter(q), q.limit + 1));
       return c.json(auditPage(events as ChainedEvent[], q.limit), 200);
     },
@@ -92,7 +97,12 @@ export const auditRoutes = newRouter()
       responses: { 200: json(VerifySchema, "ok, or the first bad seq"), ...ERRORS },
     }),
     async (c) => {
-      const { projectId, stub } = await projectFor(c, c.req.valid("param").project, "audit:read");
+      const { projectId, stub } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "audit:read",
+        "audit.verify",
+      );
       return c.json(await settle(stub.verifyAudit(projectId)), 200);
     },
   )

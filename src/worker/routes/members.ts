@@ -61,7 +61,12 @@ export const memberRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { projectId } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const { projectId } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:read",
+        "member.list",
+      );
       const grants = await projectGrants(db(c), projectId);
       return c.json(unpaged(grants.map(grantView)), 200);
     },
@@ -133,7 +138,12 @@ export const memberRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { projectId } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const { projectId } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:read",
+        "role.list",
+      );
       const rows = await projectRoles(db(c), projectId);
       const items = rows.map((r) => ({
         id: r.id,
@@ -174,7 +184,12 @@ export const memberRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { projectId } = await projectFor(c, c.req.valid("param").project, "members:manage");
+      const { projectId } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "members:manage",
+        "access.review",
+      );
       return c.json(await accessReview(db(c), projectId), 200);
     },
   );

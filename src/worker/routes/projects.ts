@@ -87,7 +87,12 @@ export const projectRoutes = newRouter()
       responses: { 200: json(ProjectSchema, "the project"), ...ERRORS },
     }),
     async (c) => {
-      const { project, access } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const { project, access } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:read",
+        "project.read",
+      );
       const environments = (await listEnvironments(db(c), project.id)).filter((e) =>
         seesEnvironment(access, e.slug),
       );
@@ -162,7 +167,12 @@ export const projectRoutes = newRouter()
       responses: { 200: json(listSchema(EnvironmentSchema), "environments"), ...ERRORS },
     }),
     async (c) => {
-      const { project, access } = await projectFor(c, c.req.valid("param").project, "project:read");
+      const { project, access } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "project:read",
+        "environment.list",
+      );
       const rows = (await listEnvironments(db(c), project.id)).filter((e) =>
         seesEnvironment(access, e.slug),
       );

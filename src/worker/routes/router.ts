@@ -12,7 +12,12 @@ import { clientAddress } from "../auth/client-address.js";
 import { isInstanceAdmin } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
 import { issuerOf } from "../middleware/authenticate.js";
-import { authorizeEnvironment, authorizeProject, type Caller } from "../services/access.js";
+import {
+  AccessDenied,
+  authorizeEnvironment,
+  authorizeProject,
+  type Caller,
+} from "../services/access.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 
@@ -135,18 +140,77 @@ export function requireInstanceAdmin(c: Context<AppEnv>): void {
   }
 }
 
-/** The project, authorized for `permission`, and its coordinator (the only writer). */
-export async function projectFor(c: Context<AppEnv>, ref: string, permission: Permission) {
-  const { project, access } = await authorizeProject(db(c), caller(c), ref, permission);
+/**
+ * Writes one event to the project's chain through its coordinator, before the
+ * answer goes out (fail-closed: 503 when it cannot).
+ */
+export async function recordProjectEvent(
+  c: Context<AppEnv>,
+  projectId: string,
+  event: Pick<AuditInput, "action" | "target" | "result"> & { details?: Record<string, unknown> },
+) {
+  const result = await coordinator(c.env, projectId).record(projectId, {
+    ...audit(c, event.target),
+    ...event,
+  });
+  if (!result.ok) throw new AppError("unavailable", "the audit log is unavailable");
+}
+
+/** Refusals on an existing project are audited in its chain (auth.denied), then answered. */
+async function audited<T>(
+  c: Context<AppEnv>,
+  permission: Permission,
+  target: string | null,
+  run: () => Promise<T>,
+) {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof AccessDenied) {
+      await recordProjectEvent(c, error.projectId, {
+        action: "auth.denied",
+        target,
+        result: "denied",
+        details: { code: error.code, permission, method: c.req.method, path: c.req.path },
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * The project, authorized for `permission`, and its coordinator (the only
+ * writer). Routes that change nothing name their `action`, and the access is
+ * recorded; changes are recorded by the coordinator with the change itself.
+ */
+export async function projectFor(
+  c: Context<AppEnv>,
+  ref: string,
+  permission: Permission,
+  action?: string,
+) {
+  const { project, access } = await audited(c, permission, ref, () =>
+    authorizeProject(db(c), caller(c), ref, permission),
+  );
+  if (action) await recordProjectEvent(c, project.id, { action, target: ref, result: "ok" });
   return { project, access, projectId: project.id, stub: coordinator(c.env, project.id) };
 }
 
-/** The environment of a path, authorized for `permission` in it. */
-export const environmentFor = (
+/** The environment of a path, authorized for `permission` in it (recorded like projectFor). */
+export async function environmentFor(
   c: Context<AppEnv>,
   params: { project: string; env: string },
   permission: Permission,
-) => authorizeEnvironment(db(c), caller(c), params.project, params.env, permission);
+  action?: string,
+) {
+  const scope = await audited(c, permission, params.env, () =>
+    authorizeEnvironment(db(c), caller(c), params.project, params.env, permission),
+  );
+  if (action) {
+    await recordProjectEvent(c, scope.project.id, { action, target: params.env, result: "ok" });
+  }
+  return scope;
+}
 
 /** The coordinator and the target of a `.../secrets/{key}` path, authorized for `permission`. */
 export async function secretTarget(

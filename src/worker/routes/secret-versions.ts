@@ -46,7 +46,7 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { project, env, key } = c.req.valid("param");
-      const scope = await environmentFor(c, { project, env }, "secrets:list");
+      const scope = await environmentFor(c, { project, env }, "secrets:list", "secret.versions");
       return c.json(await listSecretVersions(readDeps(c), scope, key, c.req.valid("query")), 200);
     },
   )
@@ -104,7 +104,7 @@ export const secretVersionRoutes = newRouter()
     }),
     async (c) => {
       const { project, env, key } = c.req.valid("param");
-      const scope = await environmentFor(c, { project, env }, "secrets:rotate");
+      const scope = await environmentFor(c, { project, env }, "secrets:rotate", "secret.rotate");
       const secret = await findSecret(db(c), scope.environment.id, key);
       if (!secret || secret.deletedAt || secret.purgedAt) {
         throw new AppError("not_found", "secret not found");

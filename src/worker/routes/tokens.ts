@@ -83,7 +83,12 @@ export const tokenRoutes = newRouter()
       responses: { 200: json(list, "tokens, never their secrets"), ...ERRORS },
     }),
     async (c) => {
-      const { projectId } = await projectFor(c, c.req.valid("param").project, "tokens:manage");
+      const { projectId } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "tokens:manage",
+        "token.list",
+      );
       const rows = await projectTokens(db(c), projectId);
       return c.json(unpaged(rows.map(tokenView)), 200);
     },
@@ -153,7 +158,12 @@ export const tokenRoutes = newRouter()
       responses: { 200: json(list, "trust policies"), ...ERRORS },
     }),
     async (c) => {
-      const { projectId } = await projectFor(c, c.req.valid("param").project, "tokens:manage");
+      const { projectId } = await projectFor(
+        c,
+        c.req.valid("param").project,
+        "tokens:manage",
+        "trust.list",
+      );
       const rows = await projectTrusts(db(c), projectId);
       return c.json(unpaged(rows.map(trustView)), 200);
     },

@@ -60,14 +60,31 @@ export interface Caller {
   address: string | null;
 }
 
+/** A refusal on a project that exists: its coordinator records it in the project's chain. */
+export class AccessDenied extends AppError {
+  constructor(
+    code: "not_found" | "forbidden",
+    message: string,
+    readonly projectId: string,
+  ) {
+    super(code, message);
+  }
+}
+
 const notFound = (what: string) => new AppError("not_found", `${what} not found`);
-const forbidden = (permission: Permission) =>
-  new AppError("forbidden", `this needs the ${permission} permission`);
+const hidden = (what: string, projectId: string) =>
+  new AccessDenied("not_found", `${what} not found`, projectId);
+const forbidden = (permission: Permission, projectId: string) =>
+  new AccessDenied("forbidden", `this needs the ${permission} permission`, projectId);
 
 function checkAddress(project: ProjectRow, caller: Caller) {
   const settings = JSON.parse(project.settings) as ProjectSettings;
   if (!allowedBy(settings.ip_allowlist ?? null, caller.address)) {
-    throw new AppError("forbidden", "this project may not be reached from this address");
+    throw new AccessDenied(
+      "forbidden",
+      "this project may not be reached from this address",
+      project.id,
+    );
   }
 }
 
@@ -81,9 +98,9 @@ export async function authorizeProject(
   const project = await findProject(db, ref);
   if (!project) throw notFound("project");
   const access = await projectAccess(db, caller.principal, project.id);
-  if (!seesProject(access)) throw notFound("project");
+  if (!seesProject(access)) throw hidden("project", project.id);
   checkAddress(project, caller);
-  if (!can(access, permission)) throw forbidden(permission);
+  if (!can(access, permission)) throw forbidden(permission, project.id);
   return { project, access };
 }
 
@@ -100,10 +117,11 @@ export async function authorizeEnvironment(
     await authorizeProject(db, caller, projectRef, "project:read");
     throw notFound("environment");
   }
-  const access = await projectAccess(db, caller.principal, scope.project.id);
-  if (!seesProject(access)) throw notFound("project");
-  if (!seesEnvironment(access, scope.environment.slug)) throw notFound("environment");
+  const projectId = scope.project.id;
+  const access = await projectAccess(db, caller.principal, projectId);
+  if (!seesProject(access)) throw hidden("project", projectId);
+  if (!seesEnvironment(access, scope.environment.slug)) throw hidden("environment", projectId);
   checkAddress(scope.project, caller);
-  if (!can(access, permission, scope.environment.slug)) throw forbidden(permission);
+  if (!can(access, permission, scope.environment.slug)) throw forbidden(permission, projectId);
   return { ...scope, access };
 }

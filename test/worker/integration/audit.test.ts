@@ -5,8 +5,10 @@ import {
   api,
   coordinatorOf,
   expectError,
+  grant,
   json,
   newProject,
+  newUser,
   projectToken,
   secretsPath,
 } from "../helpers.js";
@@ -45,6 +47,7 @@ describe("audit events", () => {
     const res = await json(await api("GET", `/v1/projects/${project}/audit`));
     const actions = res.items.map((e: any) => `${e.action}:${e.result}`);
     expect(actions).toEqual([
+      "audit.read:ok", // the listing itself is a recorded access
       "secret.read:denied",
       "secret.write:ok",
       "secret.list:ok",
@@ -92,6 +95,28 @@ describe("audit events", () => {
     expect(since.items).toEqual([]);
   });
 
+  it("records refusals decided in the Worker: a 403 and a 404 on a project that exists", async () => {
+    const project = await newProject("aud");
+    const viewer = await newUser("auditviewer");
+    await grant(project, viewer.id, "viewer");
+    const outsider = await newUser("auditoutsider");
+    await expectError(
+      await api("PUT", `${secretsPath(project)}/A`, { token: viewer.token, body: { value: "x" } }),
+      403,
+      "forbidden",
+    );
+    await expectError(
+      await api("GET", `/v1/projects/${project}`, { token: outsider.token }),
+      404,
+      "not_found",
+    );
+    const events = await json(await api("GET", `/v1/projects/${project}/audit?action=auth.denied`));
+    expect(events.items.map((e: any) => [e.actor.id, e.details.code])).toEqual([
+      [outsider.id, "not_found"],
+      [viewer.id, "forbidden"],
+    ]);
+  });
+
   it("needs audit:read", async () => {
     const project = await newProject("aud");
     const token = await projectToken(project, { role: "developer" });
@@ -110,11 +135,12 @@ describe("hash chain verification", () => {
     const before = await verify(project);
     expect(before).toMatchObject({
       ok: true,
-      events: 7,
+      events: 8,
       head: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+    // flushed() records two project.read events; verifying records audit.verify.
     await flushed(project);
-    expect(await verify(project)).toEqual(before);
+    expect(await verify(project)).toMatchObject({ ok: true, events: 11 });
   });
 
   it("catches an edited row", async () => {
@@ -154,7 +180,7 @@ describe("hash chain verification", () => {
     await active(project);
     const chain = await flushed(project);
     const { results } = await rows(chain);
-    expect(results).toHaveLength(7);
+    expect(results).toHaveLength(9); // 7 events and the two project.read of flushed()
     await env.DB.prepare("DELETE FROM audit_events WHERE chain = ? AND seq >= 6").bind(chain).run();
     expect(await verify(project)).toEqual({ ok: false, first_bad_seq: 6 });
   });
@@ -176,13 +202,14 @@ describe("hash chain verification", () => {
     await api("PUT", `${secretsPath(project)}/A`, { body: { value: "y" } });
     const events = await json(await api("GET", `/v1/projects/${project}/audit`));
     expect(events.items.map((e: any) => `${e.seq}:${e.action}:${e.result}`)).toEqual([
+      "4:audit.read:ok",
       "3:secret.write:ok",
       "2:secret.write:aborted",
       "1:project.create:ok",
     ]);
-    expect(await verify(project)).toMatchObject({ ok: true, events: 3 });
+    expect(await verify(project)).toMatchObject({ ok: true, events: 5 });
     await flushed(project);
-    expect(await verify(project)).toMatchObject({ ok: true, events: 3 });
+    expect(await verify(project)).toMatchObject({ ok: true, events: 8 });
   });
 });
 

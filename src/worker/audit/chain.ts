@@ -49,6 +49,8 @@ export interface ReservedWrite {
 }
 
 const FLUSH_BATCH = 1000;
+/** A group commit stays open until the runtime has taken the events queued behind it (ms). */
+const GROUP_WINDOW_MS = 0;
 const VERIFY_PAGE = 1000;
 
 export class AuditChain {
@@ -186,7 +188,7 @@ export class AuditChain {
           } catch (error) {
             reject(error);
           }
-        }, 0),
+        }, GROUP_WINDOW_MS),
       );
       this.#group = { events, done };
     }

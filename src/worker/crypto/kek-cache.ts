@@ -27,7 +27,3 @@ export function cachedKek(
   entries.set(kekId, { key, expiresAt: now + TTL_MS });
   return key;
 }
-
-export function forgetKek(kekId: string): void {
-  entries.delete(kekId);
-}

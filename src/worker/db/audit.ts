@@ -1,5 +1,5 @@
 // Queries on the audit_events table (one chain per project, and `instance`).
-import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, lte } from "drizzle-orm";
 import type { ChainedEvent } from "../audit/event.js";
 import { chunk, MAX_BOUND_PARAMETERS, type Db } from "./client.js";
 import { auditEvents } from "./schema.js";
@@ -92,12 +92,3 @@ export const searchAudit = (db: Db, chain: string, f: AuditFilter, limit: number
     .orderBy(desc(auditEvents.seq))
     .limit(limit)
     .all();
-
-export const countAudit = async (db: Db, chain: string) =>
-  (
-    await db
-      .select({ n: sql<number>`count(*)` })
-      .from(auditEvents)
-      .where(eq(auditEvents.chain, chain))
-      .get()
-  )?.n ?? 0;

@@ -32,11 +32,3 @@ export const latestInstanceKey = (db: Db, name: string) =>
 
 export const setKeyState = (db: Db, id: string, state: KeyRow["state"]) =>
   db.update(keys).set({ state }).where(eq(keys.id, id));
-
-export const instanceKeys = (db: Db, name: string) =>
-  db
-    .select()
-    .from(keys)
-    .where(and(eq(keys.scope, "instance"), eq(keys.scopeId, name)))
-    .orderBy(desc(keys.version))
-    .all();

@@ -1,15 +1,8 @@
-// The read side of secrets: list, get, history and export. Reads go to D1 and
-// decrypt in the Worker; writes go through the project's coordinator.
-import type { SecretItem, SecretValue, SecretVersion } from "../../contract/index.js";
+// Reading stored versions in the Worker: decrypting one (rollback) and a
+// secret's history. Everyday reads take the coordinator's one-call path.
+import type { SecretVersion } from "../../contract/index.js";
 import type { Db } from "../db/client.js";
-import {
-  findSecret,
-  findSecretVersion,
-  listCurrent,
-  listVersions,
-  type SecretRow,
-  type SecretVersionRow,
-} from "../db/secrets.js";
+import { findSecret, listVersions, type SecretRow, type SecretVersionRow } from "../db/secrets.js";
 import { IntegrityError } from "../crypto/aead.js";
 import { decryptValue } from "../crypto/envelope.js";
 import { AppError } from "../errors.js";
@@ -21,13 +14,6 @@ export interface ReadDeps {
   db: Db;
   masterKey: string;
 }
-
-const idsOf = (scope: EnvironmentScope) => ({
-  projectId: scope.project.id,
-  environmentId: scope.environment.id,
-});
-
-const parseTags = (text: string): string[] => JSON.parse(text) as string[];
 
 /** Decrypts one stored version; a failure is an integrity error, never a fallback. */
 export async function decryptVersion(
@@ -62,75 +48,12 @@ export async function decryptVersion(
   }
 }
 
-const isUnreadable = (v: SecretVersionRow) => v.revokedAt !== null || v.destroyedAt !== null;
-
-export async function listSecretItems(
-  deps: ReadDeps,
-  scope: EnvironmentScope,
-  options: { limit: number; cursor?: string; values: boolean },
-): Promise<{ items: SecretItem[]; next_cursor: string | null }> {
-  const after = decodeCursor<string>(options.cursor, "string");
-  const rows = await listCurrent(deps.db, scope.environment.id, { limit: options.limit, after });
-  const result = page(
-    rows,
-    options.limit,
-    ({ secret, version }): SecretItem => ({
-      key: secret.key,
-      version: secret.currentVersion,
-      updated_at: secret.updatedAt,
-      updated_by: secret.updatedBy,
-      tags: parseTags(secret.tags),
-      note: secret.note,
-      ...(isUnreadable(version) ? { revoked: true } : {}),
-    }),
-    ({ secret }) => secret.key,
-  );
-  if (options.values) {
-    const shown = rows.slice(0, result.items.length);
-    await Promise.all(
-      shown.map(async ({ secret, version }, i) => {
-        if (!isUnreadable(version)) {
-          result.items[i]!.value = await decryptVersion(deps, idsOf(scope), secret, version);
-        }
-      }),
-    );
-  }
-  return result;
-}
-
 async function requireLiveSecret(deps: ReadDeps, scope: EnvironmentScope, key: string) {
   const secret = await findSecret(deps.db, scope.environment.id, key);
   if (!secret || secret.deletedAt || secret.purgedAt) {
     throw new AppError("not_found", "secret not found");
   }
   return secret;
-}
-
-export async function getSecretValue(
-  deps: ReadDeps,
-  scope: EnvironmentScope,
-  key: string,
-  requestedVersion?: number,
-): Promise<SecretValue> {
-  const row = await findSecretVersion(deps.db, scope.environment.id, key, requestedVersion);
-  const secret = row?.secret;
-  if (!secret || secret.deletedAt || secret.purgedAt) {
-    throw new AppError("not_found", "secret not found");
-  }
-  const version = row.version;
-  const versionNumber = requestedVersion ?? secret.currentVersion;
-  if (!version || version.deletedAt) throw new AppError("not_found", "version not found");
-  if (version.revokedAt) throw new AppError("gone", `version ${versionNumber} is revoked`);
-  if (version.destroyedAt) throw new AppError("gone", `version ${versionNumber} is destroyed`);
-  return {
-    key: secret.key,
-    value: await decryptVersion(deps, idsOf(scope), secret, version),
-    version: version.version,
-    created_at: version.createdAt,
-    created_by: version.createdBy,
-    tags: parseTags(secret.tags),
-    note: secret.note,
-  };
 }
 
 export async function listSecretVersions(
@@ -154,25 +77,4 @@ export async function listSecretVersions(
     }),
     (v) => v.version,
   );
-}
-
-/** Every readable current value of the environment, and the keys left out (revoked). */
-export async function readEnvironment(
-  deps: ReadDeps,
-  scope: EnvironmentScope,
-): Promise<{ values: Map<string, string>; skipped: string[] }> {
-  const rows = await listCurrent(deps.db, scope.environment.id);
-  const values = new Map<string, string>();
-  const skipped: string[] = [];
-  const decrypted = await Promise.all(
-    rows.map(({ secret, version }) =>
-      isUnreadable(version) ? null : decryptVersion(deps, idsOf(scope), secret, version),
-    ),
-  );
-  rows.forEach(({ secret }, i) => {
-    const value = decrypted[i];
-    if (value === null || value === undefined) skipped.push(secret.key);
-    else values.set(secret.key, value);
-  });
-  return { values, skipped };
 }

@@ -24,6 +24,7 @@ const bulk = limiter(BULK_LIMIT);
 
 export const limitBodies = (): MiddlewareHandler =>
   async function limitBodies(c, next) {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const isBulk = c.req.method === "PATCH" && BULK_PATH.test(c.req.path);
     return (isBulk ? bulk : standard)(c, next);
   };

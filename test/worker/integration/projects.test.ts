@@ -159,3 +159,30 @@ describe("OpenAPI", () => {
     expect(await res.text()).toContain("/openapi.json");
   });
 });
+
+describe("CORS", () => {
+  it("answers browsers from QALA_CORS_ORIGINS only, exposing ETag and X-Request-Id", async () => {
+    const preflight = await SELF.fetch(`${ORIGIN}/v1/projects`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://dashboard.qala.test",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Authorization, If-None-Match",
+      },
+    });
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(
+      "https://dashboard.qala.test",
+    );
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toMatch(/If-None-Match/);
+    const simple = await SELF.fetch(`${ORIGIN}/health`, {
+      headers: { Origin: "https://dashboard.qala.test" },
+    });
+    expect(simple.headers.get("Access-Control-Expose-Headers")).toMatch(/ETag/);
+    const other = await SELF.fetch(`${ORIGIN}/health`, {
+      headers: { Origin: "https://evil.example" },
+    });
+    expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const server = await SELF.fetch(`${ORIGIN}/health`);
+    expect(server.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+});

@@ -1,10 +1,12 @@
 // POST /v1/bootstrap: the first admin, a session and an instance-admin API token, once.
 import { createRoute, z } from "@hono/zod-openapi";
 import { BootstrapBodySchema, UserSchema } from "../../contract/index.js";
+import { findBootstrapMarker } from "../db/identity.js";
+import { AppError } from "../errors.js";
 import { bootstrap } from "../services/bootstrap.js";
 import {
   errorResponse,
-  instanceAudit,
+  instanceAction,
   json,
   jsonBody,
   jwtDeps,
@@ -32,10 +34,13 @@ export const bootstrapRoutes = newRouter().openapi(
   }),
   async (c) => {
     const deps = { ...jwtDeps(c), bootstrapToken: c.env.QALA_BOOTSTRAP_TOKEN };
-    const result = await bootstrap(deps, c.req.valid("json"));
-    await instanceAudit(c, "bootstrap", result.user.id, {
-      actor: { kind: "user", id: result.user.id },
-    });
+    if (await findBootstrapMarker(deps.db)) {
+      throw new AppError("conflict", "this instance is already bootstrapped");
+    }
+    // Recorded before it happens: if the event cannot be stored, nothing is created
+    // (a bootstrap whose answer was lost would leave an admin token nobody holds).
+    const body = c.req.valid("json");
+    const result = await instanceAction(c, "bootstrap", body.email, () => bootstrap(deps, body));
     noStore(c);
     return c.json(result, 201);
   },

@@ -97,3 +97,18 @@ export const SsoTokenBodySchema = z.strictObject({
   code_verifier: z.string().min(43).max(128),
   redirect_uri: z.url(),
 });
+
+/** A user session: a short-lived access token and a rotating refresh token. */
+export const TokenPairSchema = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number(),
+});
+
+/** A workload's short-lived access token (OIDC exchange). */
+export const AccessTokenSchema = z.object({
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number(),
+});

@@ -1,7 +1,9 @@
 // Sessions and identity: password login, refresh, logout, OIDC exchange, /v1/me.
 import { createRoute, z } from "@hono/zod-openapi";
 import {
+  AccessTokenSchema,
   LoginBodySchema,
+  TokenPairSchema,
   OidcExchangeBodySchema,
   RefreshBodySchema,
 } from "../../contract/index.js";
@@ -27,18 +29,6 @@ import {
   newRouter,
   noStore,
 } from "./router.js";
-
-const TokenPairSchema = z.object({
-  access_token: z.string(),
-  refresh_token: z.string(),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number(),
-});
-const AccessTokenSchema = z.object({
-  access_token: z.string(),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number(),
-});
 
 export const authRoutes = newRouter()
   .openapi(

@@ -1,7 +1,7 @@
 // SSO routes: start (redirect to the IdP), the browser callback, and the CLI's code exchange.
 import { createRoute, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { SsoTokenBodySchema } from "../../contract/index.js";
+import { SsoTokenBodySchema, TokenPairSchema } from "../../contract/index.js";
 import { AppError } from "../errors.js";
 import { issuerOf } from "../middleware/authenticate.js";
 import {
@@ -15,7 +15,6 @@ import {
 } from "../services/sso.js";
 import { errorResponse, json, jsonBody, jwtDeps, newRouter, noStore } from "./router.js";
 
-const TokenPairSchema = z.record(z.string(), z.unknown());
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const CALLBACK_PATH = "/v1/auth/sso/callback";
 

@@ -107,6 +107,16 @@ export const EXPORT_FORMATS = ["dotenv", "json", "yaml", "shell"] as const;
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
+const Flag = z.enum(["true", "false", "1", "0"]).optional();
+export const isTrue = (flag: string | undefined) => flag === "true" || flag === "1";
+
+export const SecretListQuerySchema = ListQuerySchema.extend({ values: Flag });
+export const SecretGetQuerySchema = z.object({
+  version: z.coerce.number().int().min(1).optional(),
+});
+export const ExportQuerySchema = z.object({ format: ExportFormatSchema.default("dotenv") });
+export const DeleteQuerySchema = z.object({ purge: Flag });
+
 // ---- responses ----
 
 export const EnvironmentSchema = z.object({

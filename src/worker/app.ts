@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorEnvelope } from "../contract/index.js";
+import { errorEnvelope } from "./error-envelope.js";
 import type { AppEnv } from "./env.js";
 import { AppError } from "./errors.js";
 import { authenticate } from "./middleware/authenticate.js";
@@ -30,20 +30,9 @@ import { secretVersionRoutes } from "./routes/secret-versions.js";
 const PUBLIC_PATHS = /^\/v1\/(bootstrap|auth\/(login|refresh|logout|oidc|sso\/[a-z]+))$/;
 
 function render(c: Context<AppEnv>, error: AppError) {
-  const body: ErrorEnvelope = {
-    error: {
-      code: error.code,
-      message: error.message,
-      request_id: c.get("requestId") ?? "",
-      ...(error.details !== undefined ? { details: error.details } : {}),
-    },
-  };
-  if (error.code === "rate_limited") {
-    const wait = (error.details as { retry_after?: number } | undefined)?.retry_after ?? 1;
-    c.header("Retry-After", String(wait));
-  }
-  if (error.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="qala"');
-  return c.json(body, error.status as ContentfulStatusCode);
+  const { status, body, headers } = errorEnvelope(error, c.get("requestId") ?? "");
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json(body, status as ContentfulStatusCode);
 }
 
 /** HTTP errors raised by Hono itself (malformed JSON, ...), in our envelope. */

@@ -1,7 +1,7 @@
 // GET .../export: the whole environment as dotenv, JSON, YAML or shell.
 import { createRoute, z } from "@hono/zod-openapi";
-import { ExportFormatSchema } from "../../contract/index.js";
-import { renderEnvironment } from "../services/export-format.js";
+import { ExportQuerySchema } from "../../contract/index.js";
+import { exportBody } from "../services/read-views.js";
 import { decryptRows } from "../services/sealed-rows.js";
 import { coordinatedRead } from "./coordinated-read.js";
 import { ERRORS, EnvParams, newRouter, noStore } from "./router.js";
@@ -10,10 +10,7 @@ export const exportRoutes = newRouter().openapi(
   createRoute({
     method: "get",
     path: "/v1/projects/{project}/environments/{env}/export",
-    request: {
-      params: EnvParams,
-      query: z.object({ format: ExportFormatSchema.default("dotenv") }),
-    },
+    request: { params: EnvParams, query: ExportQuerySchema },
     responses: {
       200: {
         description: "the rendered environment",
@@ -35,16 +32,8 @@ export const exportRoutes = newRouter().openapi(
     c.header("ETag", answer.etag);
     if (answer.notModified) return c.body(null, 304);
     const plain = await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks);
-    const values = new Map<string, string>();
-    const skipped: string[] = [];
-    answer.rows.forEach((row, i) => {
-      const value = plain[i];
-      if (typeof value === "string") values.set(row.key, value);
-      else skipped.push(row.key);
-    });
-    const rendered = renderEnvironment(format, values);
-    const left = [...skipped, ...rendered.skipped];
-    if (left.length) c.header("Qala-Skipped-Keys", left.join(","));
+    const rendered = exportBody(format, answer, plain);
+    if (rendered.skipped.length) c.header("Qala-Skipped-Keys", rendered.skipped.join(","));
     c.header("Content-Type", rendered.contentType);
     return c.body(rendered.body, 200);
   },

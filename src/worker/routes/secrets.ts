@@ -1,9 +1,12 @@
 // Secrets of one environment: list, read, write, bulk change, delete.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import {
   BulkChangeBodySchema,
   BulkChangeResultSchema,
-  ListQuerySchema,
+  DeleteQuerySchema,
+  SecretGetQuerySchema,
+  SecretListQuerySchema,
+  isTrue,
   PutSecretBodySchema,
   SecretItemSchema,
   SecretValueSchema,
@@ -15,6 +18,7 @@ import { coordinator, settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
 import { can } from "../auth/permissions.js";
 import { decryptRows } from "../services/sealed-rows.js";
+import { listBody, secretBody } from "../services/read-views.js";
 import { coordinatedRead } from "./coordinated-read.js";
 import { parsePrecondition } from "../services/secret-writes.js";
 import { checkBulkSize, checkValueSize } from "../services/value-limits.js";
@@ -34,8 +38,6 @@ import {
 } from "./router.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets";
-const Boolish = z.enum(["true", "false", "1", "0"]).optional();
-const truthy = (v: string | undefined) => v === "true" || v === "1";
 
 export const secretRoutes = newRouter();
 
@@ -43,7 +45,7 @@ secretRoutes.openapi(
   createRoute({
     method: "get",
     path: BASE,
-    request: { params: EnvParams, query: ListQuerySchema.extend({ values: Boolish }) },
+    request: { params: EnvParams, query: SecretListQuerySchema },
     responses: {
       200: json(listSchema(SecretItemSchema), "the environment's secrets"),
       304: { description: "unchanged since If-None-Match" },
@@ -53,7 +55,7 @@ secretRoutes.openapi(
   async (c) => {
     const { project, env } = c.req.valid("param");
     const { limit, cursor, values } = c.req.valid("query");
-    const what = { kind: "list" as const, environment: env, values: truthy(values), limit, cursor };
+    const what = { kind: "list" as const, environment: env, values: isTrue(values), limit, cursor };
     const answer = await coordinatedRead(c, { project, env }, what);
     noStore(c);
     c.header("ETag", answer.etag);
@@ -62,17 +64,7 @@ secretRoutes.openapi(
     const plain = answer.withValues
       ? await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks)
       : [];
-    const items = answer.rows.map((row, i) => ({
-      key: row.key,
-      version: row.version,
-      updated_at: row.updatedAt,
-      updated_by: row.updatedBy,
-      tags: JSON.parse(row.tags) as string[],
-      note: row.note,
-      ...(row.revoked || row.destroyed ? { revoked: true } : {}),
-      ...(typeof plain[i] === "string" ? { value: plain[i] } : {}),
-    }));
-    return c.json({ items, next_cursor: answer.nextCursor }, 200);
+    return c.json(listBody(answer, plain), 200);
   },
 );
 
@@ -80,10 +72,7 @@ secretRoutes.openapi(
   createRoute({
     method: "get",
     path: `${BASE}/{key}`,
-    request: {
-      params: SecretParams,
-      query: z.object({ version: z.coerce.number().int().min(1).optional() }),
-    },
+    request: { params: SecretParams, query: SecretGetQuerySchema },
     responses: {
       200: json(SecretValueSchema, "the value"),
       410: errorResponse,
@@ -104,18 +93,7 @@ secretRoutes.openapi(
     const [value] = await decryptRows(c.env.QALA_MASTER_KEY, answer, [row], answer.keks);
     noStore(c);
     c.header("ETag", `"${row.version}"`);
-    return c.json(
-      {
-        key: row.key,
-        value: value!,
-        version: row.version,
-        created_at: row.createdAt,
-        created_by: row.createdBy,
-        tags: JSON.parse(row.tags) as string[],
-        note: row.note,
-      },
-      200,
-    );
+    return c.json(secretBody(row, value!), 200);
   },
 );
 
@@ -201,12 +179,12 @@ secretRoutes.openapi(
   createRoute({
     method: "delete",
     path: `${BASE}/{key}`,
-    request: { params: SecretParams, query: z.object({ purge: Boolish }) },
+    request: { params: SecretParams, query: DeleteQuerySchema },
     responses: { 204: { description: "deleted" }, ...ERRORS },
   }),
   async (c) => {
     const { stub, target, audit } = await secretTarget(c, c.req.valid("param"), "secrets:delete");
-    const purge = truthy(c.req.valid("query").purge);
+    const purge = isTrue(c.req.valid("query").purge);
     await settle(stub.deleteSecret({ ...target, purge }, audit));
     return c.body(null, 204);
   },

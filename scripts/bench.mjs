@@ -5,69 +5,17 @@
 // docs/benchmarks.md. Options: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (16).
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { buildWorker, hostWorker, root } from "./worker-host.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
 const OUT_DIR = ".build/bench";
 
-// The Miniflare that this wrangler ships (not another copy in node_modules).
-const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
-const { Miniflare, convertV4MiniflareOptions } = await import(
-  pathToFileURL(fromWrangler.resolve("miniflare")).href
-);
-
-function build() {
-  const result = spawnSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", OUT_DIR], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_LOG: "error" },
-  });
-  if (result.status !== 0) throw new Error("wrangler build failed");
-}
-
-async function start() {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
-  delete workerOptions.modulesRules;
-  for (const [name, value] of Object.entries(workerOptions)) {
-    if (value && typeof value === "object" && !Array.isArray(value) && !Object.keys(value).length) {
-      delete workerOptions[name];
-    }
-  }
-  const options = convertV4MiniflareOptions({
-    ...workerOptions,
-    bindings: {
-      ...workerOptions.bindings,
-      QALA_MASTER_KEY: `bench:${randomBytes(32).toString("base64")}`,
-      QALA_BOOTSTRAP_TOKEN: "bench-bootstrap",
-    },
-    modules: true,
-    scriptPath: `${root}${OUT_DIR}/index.js`,
-    host: "127.0.0.1",
-    port: PORT,
-  });
-  options.logRequests = false;
-  const mf = new Miniflare(options);
-  const url = await mf.ready;
-  const db = await mf.getD1Database("DB");
-  const migrations = readdirSync(`${root}migrations`)
-    .filter((f) => f.endsWith(".sql"))
-    .sort();
-  for (const file of migrations) {
-    const sql = readFileSync(`${root}migrations/${file}`, "utf8");
-    for (const statement of unstable_splitSqlQuery(sql)) await db.prepare(statement).run();
-  }
-  return { mf, origin: url.origin };
-}
-
-async function seed(origin) {
+async function seed(origin, bootstrapToken) {
   const call = async (method, path, body, token) => {
     const res = await fetch(`${origin}${path}`, {
       method,
@@ -81,7 +29,7 @@ async function seed(origin) {
     return res.json();
   };
   const { api_token: admin } = await call("POST", "/v1/bootstrap", {
-    bootstrap_token: "bench-bootstrap",
+    bootstrap_token: bootstrapToken,
     email: "bench@example.com",
     password: "benchmark password",
   });
@@ -158,10 +106,11 @@ function machine() {
     .join(", ");
 }
 
-build();
-const { mf, origin } = await start();
+buildWorker(OUT_DIR);
+const host = await hostWorker({ outDir: OUT_DIR, port: PORT });
+const { origin } = host;
 try {
-  const { token, etag } = await seed(origin);
+  const { token, etag } = await seed(origin, host.bootstrapToken);
   const auth = { Authorization: `Bearer ${token}` };
   const base = `${origin}/v1/projects/bench/environments/production/secrets`;
   const cases = [
@@ -222,5 +171,5 @@ batch with its audit event (a local D1 point query alone reaches roughly 430 req
   writeFileSync(`${root}docs/benchmarks.md`, doc);
   console.log("wrote docs/benchmarks.md");
 } finally {
-  await mf.dispose();
+  await host.dispose();
 }

@@ -46,6 +46,7 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["./test/support/node-global-setup.ts"],
           testTimeout: 60_000,
         },
       },

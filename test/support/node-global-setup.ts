@@ -1,0 +1,30 @@
+// For the Node tests (SDK, CLI): builds the Worker, hosts it on Miniflare over
+// real HTTP on loopback, bootstraps it, and hands the URL and admin token over.
+import type { TestProject } from "vitest/node";
+import { buildWorker, hostWorker } from "../../scripts/worker-host.mjs";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    qalaUrl: string;
+    adminToken: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  buildWorker(".build/test-host");
+  const host = await hostWorker({ outDir: ".build/test-host" });
+  const res = await fetch(`${host.origin}/v1/bootstrap`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      bootstrap_token: host.bootstrapToken,
+      email: "admin@example.com",
+      password: "correct horse battery staple",
+    }),
+  });
+  if (res.status !== 201) throw new Error(`bootstrap failed: ${res.status} ${await res.text()}`);
+  const { api_token } = (await res.json()) as { api_token: string };
+  project.provide("qalaUrl", host.origin);
+  project.provide("adminToken", api_token);
+  return () => host.dispose();
+}

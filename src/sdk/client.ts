@@ -6,6 +6,8 @@ import type {
   BulkChangeBodySchema,
   CreateProjectBodySchema,
   CreateTokenBodySchema,
+  CreateTrustBodySchema,
+  CreateUserBodySchema,
   Environment,
   ExportFormat,
   GrantBodySchema,
@@ -222,6 +224,52 @@ export function createClient(options: ClientOptions) {
         ),
       revoke: (project: string, member: string) =>
         call<void>("DELETE", `${projectPath(project)}/members/${enc(member)}`),
+    },
+
+    roles: {
+      list: (project: string) =>
+        call<Page<Record<string, unknown>>>("GET", `${projectPath(project)}/roles`),
+      create: (project: string, name: string, permissions: string[]) =>
+        call<Record<string, unknown>>("POST", `${projectPath(project)}/roles`, {
+          name,
+          permissions,
+        }),
+    },
+
+    trusts: {
+      create: (project: string, body: z.input<typeof CreateTrustBodySchema>) =>
+        call<Record<string, unknown>>("POST", `${projectPath(project)}/oidc-trusts`, body),
+      list: (project: string) =>
+        call<Page<Record<string, unknown>>>("GET", `${projectPath(project)}/oidc-trusts`),
+      delete: (project: string, id: string) =>
+        call<void>("DELETE", `${projectPath(project)}/oidc-trusts/${enc(id)}`),
+    },
+
+    accessReview: (project: string) =>
+      call<{ items: Record<string, unknown>[] }>("GET", `${projectPath(project)}/access-review`),
+
+    users: {
+      create: (body: z.input<typeof CreateUserBodySchema>) =>
+        call<Record<string, unknown>>("POST", "/v1/users", body),
+      list: (page: { limit?: number; cursor?: string } = {}) =>
+        call<Page<Record<string, unknown>>>("GET", `/v1/users${query(page)}`),
+      disable: (id: string) => call<void>("DELETE", `/v1/users/${enc(id)}`),
+    },
+
+    teams: {
+      create: (name: string) => call<{ id: string; name: string }>("POST", "/v1/teams", { name }),
+      list: () => call<Page<{ id: string; name: string }>>("GET", "/v1/teams"),
+      addMember: (team: string, user: string) =>
+        call<void>("PUT", `/v1/teams/${enc(team)}/members/${enc(user)}`),
+      removeMember: (team: string, user: string) =>
+        call<void>("DELETE", `/v1/teams/${enc(team)}/members/${enc(user)}`),
+    },
+
+    instanceAudit: {
+      list: (filter: { action?: string; actor?: string; limit?: number; cursor?: string } = {}) =>
+        call<Page<Record<string, unknown>>>("GET", `/v1/audit${query(filter)}`),
+      verify: () =>
+        call<{ ok: boolean; events?: number; first_bad_seq?: number }>("GET", "/v1/audit/verify"),
     },
 
     audit: {

@@ -201,3 +201,34 @@ describe("the SDK", () => {
     expect(denied).toBeInstanceOf(QalaError);
   });
 });
+
+describe("the SDK's administration calls", () => {
+  it("manages users, teams, grants, roles, trust policies and reads both audit chains", async () => {
+    const client = admin();
+    const project = slug();
+    await client.projects.create({ slug: project });
+    const user = (await client.users.create({
+      email: `${slug()}@example.com`,
+      password: "a long enough password",
+    })) as {
+      id: string;
+    };
+    const team = await client.teams.create(`team-${slug()}`);
+    await client.teams.addMember(team.id, user.id);
+    await client.roles.create(project, "reader", ["project:read", "secrets:list", "secrets:read"]);
+    await client.members.grant(project, team.id, { role: "reader", environments: ["development"] });
+    const review = await client.accessReview(project);
+    expect(review.items.some((i) => (i.subject as { id: string }).id === user.id)).toBe(true);
+    const trust = await client.trusts.create(project, {
+      issuer: "https://token.actions.githubusercontent.com",
+      audience: "https://qala.example.com",
+      claims: { sub: "repo:acme/app:ref:refs/heads/main" },
+      role: "viewer",
+    });
+    expect((await client.trusts.list(project)).items).toHaveLength(1);
+    await client.trusts.delete(project, trust.id as string);
+    expect((await client.instanceAudit.verify()).ok).toBe(true);
+    expect((await client.audit.list(project, { action: "member.grant" })).items).toHaveLength(1);
+    await client.users.disable(user.id);
+  });
+});

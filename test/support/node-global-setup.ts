@@ -1,7 +1,8 @@
 // For the Node tests (SDK, CLI): builds the Worker, hosts it on Miniflare over
 // real HTTP on loopback, bootstraps it, and hands the URL and admin token over.
 import type { TestProject } from "vitest/node";
-import { buildWorker, hostWorker } from "../../scripts/worker-host.mjs";
+import { spawnSync } from "node:child_process";
+import { buildWorker, hostWorker, root } from "../../scripts/worker-host.mjs";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -11,6 +12,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  const cli = spawnSync("npm", ["run", "--silent", "build:cli"], { cwd: root, stdio: "inherit" });
+  if (cli.status !== 0) throw new Error("building the CLI failed");
   buildWorker(".build/test-host");
   const host = await hostWorker({ outDir: ".build/test-host" });
   const res = await fetch(`${host.origin}/v1/bootstrap`, {

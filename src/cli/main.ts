@@ -1,0 +1,256 @@
+// The `qala` command line. Exit codes: 0 success, 1 usage or local error,
+// 2 server/API error, 3 authentication or permission error; `qala run` exits
+// with the child's code.
+import { writeFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { AuthError, QalaError, createClient, type QalaClient } from "../sdk/index.js";
+import { forgetCredentials, resolveSettings, saveCredentials, type Settings } from "./config.js";
+import { childEnvironment, runChild } from "./run.js";
+import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
+
+class UsageError extends Error {}
+
+const program = new Command("qala")
+  .description("Qalá secrets manager")
+  .option("--url <url>", "server URL (QALA_URL)")
+  .option("--token <token>", "API or access token (QALA_TOKEN)")
+  .option("--project <project>", "project slug (QALA_PROJECT)")
+  .option("--env <env>", "environment slug (QALA_ENV)")
+  .option("--json", "machine-readable output")
+  .showHelpAfterError()
+  .exitOverride();
+
+const settings = (): Settings => resolveSettings(program.opts<Settings>());
+const json = () => program.opts<{ json?: boolean }>().json === true;
+const print = (human: string, data: unknown) =>
+  process.stdout.write(json() ? `${JSON.stringify(data)}\n` : `${human}\n`);
+
+function client(): QalaClient {
+  const s = settings();
+  if (!s.url) throw new UsageError("no server URL: use --url, QALA_URL or `qala login --url`");
+  return createClient({ url: s.url, token: s.token, userAgent: "qala-cli" });
+}
+
+function scope(): { project: string; env: string } {
+  const s = settings();
+  if (!s.project || !s.env) {
+    throw new UsageError(
+      "no project or environment: use --project/--env, QALA_PROJECT/QALA_ENV or `qala init`",
+    );
+  }
+  return { project: s.project, env: s.env };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+program
+  .command("login")
+  .description("store credentials for this machine")
+  .option("--email <email>", "log in with email and password (password read from stdin)")
+  .action(async (opts: { email?: string }) => {
+    const flags = program.opts<Settings>();
+    const url = flags.url ?? settings().url;
+    if (!url) throw new UsageError("give --url for the first login");
+    let token = flags.token;
+    if (opts.email) {
+      const password = (await readStdin()).replace(/\r?\n$/, "");
+      token = (await createClient({ url }).auth.login(opts.email, password)).access_token;
+    }
+    if (!token) throw new UsageError("give --token or --email");
+    const me = await createClient({ url, token }).me();
+    saveCredentials({ url, token });
+    print(`Logged in to ${url} as ${String(me.principal.name)}`, { url, principal: me.principal });
+  });
+
+program
+  .command("logout")
+  .description("forget stored credentials")
+  .action(() => {
+    forgetCredentials();
+    print("Logged out", { ok: true });
+  });
+
+program.command("whoami").action(async () => {
+  const me = await client().me();
+  print(
+    `${String(me.principal.kind)} ${String(me.principal.name)} (${String(me.principal.id)})`,
+    me,
+  );
+});
+
+program
+  .command("init")
+  .description("write .qala.json (project and environment; no secrets) here")
+  .requiredOption("--project <project>")
+  .option("--env <env>", "environment", "development")
+  .action((opts: { project: string; env: string }) => {
+    writeFileSync(
+      ".qala.json",
+      JSON.stringify({ project: opts.project, env: opts.env }, null, 2) + "\n",
+    );
+    print(`Wrote .qala.json (${opts.project}/${opts.env})`, opts);
+  });
+
+const secrets = program.command("secrets").description("read and write secrets");
+
+secrets
+  .command("list")
+  .option("--reveal", "include values")
+  .action(async (opts: { reveal?: boolean }) => {
+    const { project, env } = scope();
+    const page = await client().secrets.list(project, env, { values: opts.reveal, limit: 1000 });
+    print(
+      page.items
+        .map((i) => (opts.reveal ? `${i.key}=${i.value ?? ""}` : `${i.key}\tv${i.version}`))
+        .join("\n"),
+      page.items,
+    );
+  });
+
+secrets
+  .command("get <key>")
+  .option("--version <n>", "a version", Number)
+  .option("--plain", "print only the value")
+  .action(async (key: string, opts: { version?: number; plain?: boolean }) => {
+    const { project, env } = scope();
+    const secret = await client().secrets.get(project, env, key, opts.version);
+    if (opts.plain) process.stdout.write(secret.value);
+    else print(`${secret.key}=${secret.value} (v${secret.version})`, secret);
+  });
+
+secrets
+  .command("set <assignments...>")
+  .description("KEY=VALUE ... or KEY - (value from stdin)")
+  .option("--if-version <n>", "check-and-set against this version", Number)
+  .action(async (assignments: string[], opts: { ifVersion?: number }) => {
+    const { project, env } = scope();
+    const values: Record<string, string> = {};
+    if (assignments.length === 2 && assignments[1] === "-") {
+      values[assignments[0]!] = await readStdin();
+    } else {
+      for (const a of assignments) {
+        const eq = a.indexOf("=");
+        if (eq < 1) throw new UsageError(`not KEY=VALUE: ${a.split("=")[0]}`);
+        values[a.slice(0, eq)] = a.slice(eq + 1);
+      }
+    }
+    const c = client();
+    const entries = Object.entries(values);
+    if (entries.length === 1) {
+      const [key, value] = entries[0]!;
+      const r = await c.secrets.set(project, env, key, { value }, { ifVersion: opts.ifVersion });
+      print(`${key}: v${r.version}`, r);
+    } else {
+      const r = await c.secrets.bulk(project, env, { set: values });
+      print(`${r.changed} changed`, r);
+    }
+  });
+
+secrets
+  .command("delete <key>")
+  .option("--purge", "destroy every version now")
+  .action(async (key: string, opts: { purge?: boolean }) => {
+    const { project, env } = scope();
+    await client().secrets.delete(project, env, key, opts.purge);
+    print(`${key} deleted`, { key, deleted: true });
+  });
+
+program
+  .command("export")
+  .option("--format <format>", "dotenv, json, yaml or shell", "dotenv")
+  .option("--output <file>", "write to a file (mode 0600) instead of stdout")
+  .action(async (opts: { format: "dotenv" | "json" | "yaml" | "shell"; output?: string }) => {
+    const { project, env } = scope();
+    const { body, skipped } = await client().export(project, env, opts.format);
+    if (skipped.length) process.stderr.write(`qala: left out: ${skipped.join(", ")}\n`);
+    if (opts.output) writeFileSync(opts.output, body, { mode: 0o600 });
+    else process.stdout.write(body);
+  });
+
+program
+  .command("run")
+  .description("run a command with the environment's secrets as variables")
+  .option("--preserve-env", "do not override variables already set")
+  .option("--command <command>", "run through /bin/sh -c (for a && b)")
+  .option("--fallback <file>", "snapshot file to use when the server cannot be reached")
+  .option("--fallback-only", "use the snapshot without asking the server")
+  .option("--no-fallback", "never use a snapshot")
+  .option("--max-age <seconds>", "refuse a snapshot older than this", Number, 86_400)
+  .argument("[command...]")
+  .action(async (command: string[], opts: RunOptions) => {
+    if (!opts.command && command.length === 0) throw new UsageError("give a command after --");
+    const { project, env } = scope();
+    const secretsFor = await fetchWithFallback(project, env, opts);
+    const { env: childEnv, skipped } = childEnvironment(
+      process.env,
+      secretsFor,
+      opts.preserveEnv === true,
+    );
+    for (const s of skipped) process.stderr.write(`qala: skipped ${s}\n`);
+    process.exitCode = await runChild(
+      opts.command ? [opts.command] : command,
+      childEnv,
+      Boolean(opts.command),
+    );
+  });
+
+interface RunOptions {
+  preserveEnv?: boolean;
+  command?: string;
+  fallback?: string | false;
+  fallbackOnly?: boolean;
+  maxAge: number;
+}
+
+async function fetchWithFallback(project: string, env: string, opts: RunOptions) {
+  const path = typeof opts.fallback === "string" ? opts.fallback : snapshotPath(project, env);
+  const fromSnapshot = (why: string) => {
+    const snapshot = loadSnapshot(path, project, env);
+    if (!snapshot) throw new UsageError(`${why}, and there is no fallback snapshot`);
+    const age = (Date.now() - snapshot.savedAt) / 1000;
+    if (age > opts.maxAge) throw new UsageError(`${why}, and the snapshot is older than --max-age`);
+    process.stderr.write(
+      `qala: ${why}; using the snapshot from ${new Date(snapshot.savedAt).toISOString()}\n`,
+    );
+    return snapshot.secrets;
+  };
+  if (opts.fallbackOnly) return fromSnapshot("--fallback-only");
+  try {
+    const { secrets } = await client().getEnvironment(project, env);
+    if (opts.fallback !== false) saveSnapshot(path, project, env, secrets);
+    return secrets;
+  } catch (error) {
+    const unreachable = error instanceof QalaError && (error.status === 0 || error.status >= 500);
+    if (!unreachable || opts.fallback === false) throw error;
+    return fromSnapshot(`the server could not be reached (${error.code})`);
+  }
+}
+
+async function main(argv: string[]) {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`qala: ${error.message}\n`);
+      process.exitCode = 1;
+    } else if (error instanceof QalaError) {
+      process.stderr.write(
+        `qala: ${error.message} (${error.code}${error.requestId ? `, ${error.requestId}` : ""})\n`,
+      );
+      process.exitCode = error instanceof AuthError ? 3 : 2;
+    } else {
+      process.stderr.write(`qala: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+void main(process.argv);

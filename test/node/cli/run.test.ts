@@ -1,0 +1,173 @@
+// The `qala` CLI as a process, against the hosted Worker.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient } from "../../../src/sdk/index.js";
+
+const CLI = join(import.meta.dirname, "../../../dist/cli.cjs");
+const url = inject("qalaUrl");
+let project = "";
+let token = "";
+
+function qala(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    input: options.input ?? "",
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      QALA_CONFIG_DIR: configDir,
+      ...options.env,
+    },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let configDir = "";
+const scoped = () => ["--url", url, "--token", token, "--project", project, "--env", "production"];
+const printEnv = `process.stdout.write(JSON.stringify({A: process.env.A, B: process.env.B, PATH: process.env.PATH, KEPT: process.env.KEPT}))`;
+
+beforeAll(async () => {
+  configDir = mkdtempSync(join(tmpdir(), "qala-cli-"));
+  const admin = createClient({ url, token: inject("adminToken") });
+  project = `cli-${Date.now().toString(36)}`;
+  await admin.projects.create({ slug: project });
+  await admin.secrets.bulk(project, "production", {
+    set: {
+      A: "alpha",
+      B: 'it\'s "quoted"\nand multi-line',
+      PATH: "/evil",
+      KEPT: "from-qala",
+      "not-a-name": "x",
+    },
+  });
+  token = (await admin.tokens.create(project, { name: "cli", role: "admin" })).token;
+});
+
+describe("qala run", () => {
+  it("injects secrets, never overrides PATH, warns about invalid names, and exits with the child's code", () => {
+    const ok = qala([...scoped(), "run", "--", process.execPath, "-e", printEnv], {
+      env: { KEPT: "inherited" },
+    });
+    expect(ok.code).toBe(0);
+    const seen = JSON.parse(ok.stdout);
+    expect(seen).toMatchObject({
+      A: "alpha",
+      B: `it's "quoted"\nand multi-line`,
+      KEPT: "from-qala",
+    });
+    expect(seen.PATH).toBe(process.env.PATH);
+    expect(ok.stderr).toMatch(/skipped not-a-name/);
+    expect(ok.stderr).toMatch(/skipped PATH/);
+    expect(ok.stderr).not.toContain("alpha");
+
+    const exit = qala([...scoped(), "run", "--", process.execPath, "-e", "process.exit(7)"]);
+    expect(exit.code).toBe(7);
+  });
+
+  it("keeps inherited variables with --preserve-env and runs shell command lines with --command", () => {
+    const kept = qala(
+      [...scoped(), "run", "--preserve-env", "--", process.execPath, "-e", printEnv],
+      {
+        env: { KEPT: "inherited" },
+      },
+    );
+    expect(JSON.parse(kept.stdout).KEPT).toBe("inherited");
+    const shell = qala([...scoped(), "run", "--command", 'test "$A" = alpha && exit 3']);
+    expect(shell.code).toBe(3);
+  });
+
+  it("forwards SIGTERM to the child and exits with its code", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...scoped(),
+        "run",
+        "--",
+        process.execPath,
+        "-e",
+        "process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000)",
+      ],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, QALA_CONFIG_DIR: configDir } },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.on("data", (d) => String(d).includes("ready") && resolve()),
+    );
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(42);
+  });
+
+  it("falls back to the encrypted snapshot when the server is unreachable, within --max-age", () => {
+    expect(qala([...scoped(), "run", "--", process.execPath, "-e", "0"]).code).toBe(0);
+    const down = [
+      "--url",
+      "http://127.0.0.1:9",
+      "--token",
+      token,
+      "--project",
+      project,
+      "--env",
+      "production",
+    ];
+    const offline = qala([...down, "run", "--", process.execPath, "-e", printEnv]);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout).A).toBe("alpha");
+    expect(offline.stderr).toMatch(/could not be reached.*snapshot/);
+    expect(qala([...down, "run", "--no-fallback", "--", process.execPath, "-e", "0"]).code).toBe(2);
+    expect(qala([...down, "run", "--max-age", "0", "--", process.execPath, "-e", "0"]).code).toBe(
+      1,
+    );
+    const snapshot = join(configDir, "snapshots", `${project}.production.bin`);
+    expect(statSync(snapshot).mode & 0o777).toBe(0o600);
+    expect(statSync(join(configDir, "snapshot.key")).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("qala configuration and commands", () => {
+  it("logs in with a token into a 0600 credentials file, reads .qala.json, and answers whoami", () => {
+    const login = qala(["--url", url, "--token", token, "login"]);
+    expect(login.code).toBe(0);
+    expect(statSync(join(configDir, "credentials.json")).mode & 0o777).toBe(0o600);
+    const dir = mkdtempSync(join(tmpdir(), "qala-proj-"));
+    writeFileSync(join(dir, ".qala.json"), JSON.stringify({ project, env: "production" }));
+    const who = qala(["--json", "whoami"], { cwd: dir });
+    expect(JSON.parse(who.stdout).principal).toMatchObject({ kind: "token" });
+    const get = qala(["secrets", "get", "A", "--plain"], { cwd: dir });
+    expect(get.stdout).toBe("alpha");
+    // Flags beat the environment, which beats the files.
+    const wrongEnv = qala(["secrets", "get", "A", "--plain"], {
+      cwd: dir,
+      env: { QALA_ENV: "staging" },
+    });
+    expect(wrongEnv.code).toBe(2);
+  });
+
+  it("sets from arguments and stdin, exports, and exits 3 on authentication errors", () => {
+    expect(qala([...scoped(), "secrets", "set", "C=gamma", "D=delta"]).code).toBe(0);
+    expect(qala([...scoped(), "secrets", "set", "E", "-"], { input: "from stdin" }).code).toBe(0);
+    const exported = qala([...scoped(), "export", "--format", "json"]);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ C: "gamma", D: "delta", E: "from stdin" });
+    const denied = qala([
+      "--url",
+      url,
+      "--token",
+      "qala_svc_aaaa_bbbb",
+      "--project",
+      project,
+      "--env",
+      "production",
+      "secrets",
+      "list",
+    ]);
+    expect(denied.code).toBe(3);
+    expect(qala(["secrets", "get"]).code).toBe(1);
+  });
+});

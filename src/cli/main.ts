@@ -84,15 +84,13 @@ program.command("whoami").action(async () => {
 
 program
   .command("init")
-  .description("write .qala.json (project and environment; no secrets) here")
-  .requiredOption("--project <project>")
-  .option("--env <env>", "environment", "development")
-  .action((opts: { project: string; env: string }) => {
-    writeFileSync(
-      ".qala.json",
-      JSON.stringify({ project: opts.project, env: opts.env }, null, 2) + "\n",
-    );
-    print(`Wrote .qala.json (${opts.project}/${opts.env})`, opts);
+  .description("write .qala.json here from --project and --env (no secrets)")
+  .action(() => {
+    // --project and --env are the global options (flags beat everything else).
+    const { project, env = "development" } = program.opts<Settings>();
+    if (!project) throw new UsageError("give --project (and --env, default development)");
+    writeFileSync(".qala.json", JSON.stringify({ project, env }, null, 2) + "\n");
+    print(`Wrote .qala.json (${project}/${env})`, { project, env });
   });
 
 const secrets = program.command("secrets").description("read and write secrets");

@@ -1,6 +1,6 @@
 // The `qala` CLI as a process, against the hosted Worker.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -137,7 +137,11 @@ describe("qala configuration and commands", () => {
     expect(login.code).toBe(0);
     expect(statSync(join(configDir, "credentials.json")).mode & 0o777).toBe(0o600);
     const dir = mkdtempSync(join(tmpdir(), "qala-proj-"));
-    writeFileSync(join(dir, ".qala.json"), JSON.stringify({ project, env: "production" }));
+    expect(qala(["init", "--project", project, "--env", "production"], { cwd: dir }).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, ".qala.json"), "utf8"))).toEqual({
+      project,
+      env: "production",
+    });
     const who = qala(["--json", "whoami"], { cwd: dir });
     expect(JSON.parse(who.stdout).principal).toMatchObject({ kind: "token" });
     const get = qala(["secrets", "get", "A", "--plain"], { cwd: dir });

@@ -1,6 +1,6 @@
 // The `qala` CLI as a process, against the hosted Worker.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -173,5 +173,55 @@ describe("qala configuration and commands", () => {
     ]);
     expect(denied.code).toBe(3);
     expect(qala(["secrets", "get"]).code).toBe(1);
+  });
+});
+
+describe("qala import and the administration commands", () => {
+  it("imports dotenv, JSON and YAML files as one change each", () => {
+    const dir = mkdtempSync(join(tmpdir(), "qala-import-"));
+    const dotenv = join(dir, ".env");
+    writeFileSync(
+      dotenv,
+      "# a comment\nexport FROM_DOTENV=\"line one\\nline two\"\nPLAIN=value # trailing comment\nSINGLE='$NOT_EXPANDED'\n",
+    );
+    writeFileSync(join(dir, "s.json"), JSON.stringify({ FROM_JSON: "j" }));
+    writeFileSync(join(dir, "s.yaml"), "FROM_YAML: 'y: colon'\n");
+    for (const file of [dotenv, join(dir, "s.json"), join(dir, "s.yaml")]) {
+      expect(qala([...scoped(), "import", file]).code).toBe(0);
+    }
+    const exported = JSON.parse(qala([...scoped(), "export", "--format", "json"]).stdout);
+    expect(exported).toMatchObject({
+      FROM_DOTENV: "line one\nline two",
+      PLAIN: "value",
+      SINGLE: "$NOT_EXPANDED",
+      FROM_JSON: "j",
+      FROM_YAML: "y: colon",
+    });
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ NESTED: { a: 1 } }));
+    expect(qala([...scoped(), "import", join(dir, "bad.json")]).code).toBe(1);
+  });
+
+  it("lists projects and environments, manages tokens, and reads and verifies the audit log", () => {
+    const base = ["--url", url, "--token", inject("adminToken"), "--json"];
+    const name = `cli-admin-${Date.now().toString(36)}`;
+    expect(qala([...base, "projects", "create", name]).code).toBe(0);
+    expect(
+      JSON.parse(qala([...base, "projects", "list"]).stdout).map((p: any) => p.slug),
+    ).toContain(name);
+    const inProject = [...base, "--project", name];
+    expect(qala([...inProject, "envs", "create", "preview"]).code).toBe(0);
+    expect(
+      JSON.parse(qala([...inProject, "envs", "list"]).stdout).map((e: any) => e.slug),
+    ).toContain("preview");
+    const created = JSON.parse(
+      qala([...inProject, "tokens", "create", "ci", "--role", "viewer", "--ttl", "1h"]).stdout,
+    );
+    expect(created.token).toMatch(/^qala_svc_/);
+    expect(qala([...inProject, "tokens", "revoke", created.id]).code).toBe(0);
+    expect(JSON.parse(qala([...inProject, "audit", "verify"]).stdout)).toMatchObject({ ok: true });
+    const events = JSON.parse(qala([...inProject, "audit", "list", "--limit", "5"]).stdout);
+    expect(events.map((e: any) => e.action)).toContain("token.revoke");
+    expect(qala([...inProject, "envs", "delete", "preview"]).code).toBe(0);
+    expect(qala([...base, "projects", "delete", name]).code).toBe(0);
   });
 });

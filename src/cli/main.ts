@@ -6,7 +6,7 @@ import { formatOf, parseSecretsFile } from "./secrets-file.js";
 import { Command, CommanderError } from "commander";
 import { AuthError, QalaError, createClient, type QalaClient } from "../sdk/index.js";
 import { forgetCredentials, resolveSettings, saveCredentials, type Settings } from "./config.js";
-import { childEnvironment, runChild } from "./run.js";
+import { childEnvironment, runChild, watchChild } from "./run.js";
 import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
 
 class UsageError extends Error {}
@@ -179,6 +179,9 @@ program
   .option("--fallback-only", "use the snapshot without asking the server")
   .option("--no-fallback", "never use a snapshot")
   .option("--max-age <seconds>", "refuse a snapshot older than this", Number, 86_400)
+  .option("--watch", "restart the command when the environment changes")
+  .option("--interval <seconds>", "how often --watch asks (default 10)", Number, 10)
+  .option("--grace <seconds>", "time to exit after SIGTERM before SIGKILL (default 10)", Number, 10)
   .argument("[command...]")
   .action(async (command: string[], opts: RunOptions) => {
     if (!opts.command && command.length === 0) throw new UsageError("give a command after --");
@@ -190,11 +193,23 @@ program
       opts.preserveEnv === true,
     );
     for (const s of skipped) process.stderr.write(`qala: skipped ${s}\n`);
-    process.exitCode = await runChild(
-      opts.command ? [opts.command] : command,
-      childEnv,
-      Boolean(opts.command),
-    );
+    const argv = opts.command ? [opts.command] : command;
+    if (!opts.watch) {
+      process.exitCode = await runChild(argv, childEnv, Boolean(opts.command));
+      return;
+    }
+    const s = settings();
+    const watcher = createClient({ url: s.url!, token: s.token, cacheTtlMs: 0, attempts: 1 });
+    const poll = async () => {
+      const fresh = await watcher.getEnvironment(project, env);
+      const next = childEnvironment(process.env, fresh.secrets, opts.preserveEnv === true);
+      return { etag: fresh.etag, env: next.env };
+    };
+    const first = await poll().catch(() => ({ etag: "", env: childEnv }));
+    process.exitCode = await watchChild(argv, Boolean(opts.command), poll, first, {
+      intervalMs: opts.interval * 1000,
+      graceMs: opts.grace * 1000,
+    });
   });
 
 program
@@ -303,6 +318,9 @@ function seconds(duration: string): number {
 
 interface RunOptions {
   preserveEnv?: boolean;
+  watch?: boolean;
+  interval: number;
+  grace: number;
   command?: string;
   fallback?: string | false;
   fallbackOnly?: boolean;

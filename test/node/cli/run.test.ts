@@ -225,3 +225,44 @@ describe("qala import and the administration commands", () => {
     expect(qala([...base, "projects", "delete", name]).code).toBe(0);
   });
 });
+
+describe("qala run --watch", () => {
+  it("restarts the command with the new secrets when the environment changes", async () => {
+    const admin = createClient({ url, token: inject("adminToken") });
+    await admin.secrets.set(project, "production", "WATCHED", { value: "first" });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...scoped(),
+        "run",
+        "--watch",
+        "--interval",
+        "0.2",
+        "--grace",
+        "1",
+        "--",
+        process.execPath,
+        "-e",
+        "console.log('value=' + process.env.WATCHED); setInterval(() => {}, 1000)",
+      ],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, QALA_CONFIG_DIR: configDir } },
+    );
+    let output = "";
+    const seen = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => output.includes(text) && resolve();
+        child.stdout.on("data", (d) => {
+          output += String(d);
+          check();
+        });
+        check();
+      });
+    await seen("value=first");
+    await admin.secrets.set(project, "production", "WATCHED", { value: "second" });
+    await seen("value=second");
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(143);
+  });
+});

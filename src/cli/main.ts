@@ -158,6 +158,50 @@ secrets
     print(`${key} deleted`, { key, deleted: true });
   });
 
+secrets
+  .command("generate <key>")
+  .option("--length <n>", "characters", Number, 32)
+  .option("--charset <charset>", "alphanumeric, base64url, hex or ascii", "alphanumeric")
+  .action(
+    async (
+      key: string,
+      opts: { length: number; charset: "alphanumeric" | "base64url" | "hex" | "ascii" },
+    ) => {
+      const { project, env } = scope();
+      const r = await client().secrets.set(project, env, key, { generate: opts });
+      print(`${key}: v${r.version} (generated; read it with \`qala secrets get ${key}\`)`, r);
+    },
+  );
+
+secrets.command("history <key>").action(async (key: string) => {
+  const { project, env } = scope();
+  const page = await client().secrets.versions(project, env, key);
+  const line = (v: (typeof page.items)[number]) =>
+    `v${v.version}\t${v.created_at}\t${v.created_by ?? ""}${v.revoked_at ? "\trevoked" : ""}${v.destroyed_at ? "\tdestroyed" : ""}`;
+  print(page.items.map(line).join("\n"), page.items);
+});
+
+secrets
+  .command("rollback <key>")
+  .requiredOption("--version <n>", "the version whose value becomes current", Number)
+  .action(async (key: string, opts: { version: number }) => {
+    const { project, env } = scope();
+    const r = await client().secrets.rollback(project, env, key, opts.version);
+    print(`${key}: v${r.version} (value of v${opts.version})`, r);
+  });
+
+secrets.command("rotate <key>").action(async (key: string) => {
+  const { project, env } = scope();
+  const r = await client().secrets.rotate(project, env, key);
+  print(`${key}: v${r.version} (rotated)`, r);
+});
+
+secrets.command("restore <key>").action(async (key: string) => {
+  const { project, env } = scope();
+  const r = await client().secrets.restore(project, env, key);
+  print(`${key} restored (v${r.version})`, r);
+});
+
 program
   .command("export")
   .option("--format <format>", "dotenv, json, yaml or shell", "dotenv")

@@ -181,6 +181,8 @@ export function createClient(options: ClientOptions) {
         call<Page<SecretVersion>>("GET", `${secretPath(project, env, key)}/versions`),
       rollback: (project: string, env: string, key: string, version: number) =>
         call<SecretWriteResult>("POST", `${secretPath(project, env, key)}/rollback`, { version }),
+      rotate: (project: string, env: string, key: string) =>
+        call<SecretWriteResult>("POST", `${secretPath(project, env, key)}/rotate`),
       revoke: (project: string, env: string, key: string, version: number) =>
         call<{ key: string; version: number; revoked_at: string }>(
           "POST",

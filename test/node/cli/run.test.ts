@@ -266,3 +266,23 @@ describe("qala run --watch", () => {
     expect(code).toBe(143);
   });
 });
+
+describe("qala secrets lifecycle commands", () => {
+  it("generates, shows history, rolls back, deletes and restores", () => {
+    expect(
+      qala([...scoped(), "secrets", "generate", "GEN", "--length", "12", "--charset", "hex"]).code,
+    ).toBe(0);
+    const generated = qala([...scoped(), "secrets", "get", "GEN", "--plain"]).stdout;
+    expect(generated).toMatch(/^[0-9a-f]{12}$/);
+    expect(qala([...scoped(), "secrets", "set", "GEN=manual"]).code).toBe(0);
+    const history = JSON.parse(qala([...scoped(), "--json", "secrets", "history", "GEN"]).stdout);
+    expect(history.map((v: any) => v.version)).toEqual([2, 1]);
+    expect(qala([...scoped(), "secrets", "rollback", "GEN", "--version", "1"]).code).toBe(0);
+    expect(qala([...scoped(), "secrets", "get", "GEN", "--plain"]).stdout).toBe(generated);
+    expect(qala([...scoped(), "secrets", "delete", "GEN"]).code).toBe(0);
+    expect(qala([...scoped(), "secrets", "get", "GEN"]).code).toBe(2);
+    expect(qala([...scoped(), "secrets", "restore", "GEN"]).code).toBe(0);
+    // No rotation policy: the server answers 409, the CLI exits 2.
+    expect(qala([...scoped(), "secrets", "rotate", "GEN"]).code).toBe(2);
+  });
+});

@@ -6,6 +6,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorEnvelope } from "./error-envelope.js";
+import { jwks } from "./payload-encryption.js";
 import type { AppEnv } from "./env.js";
 import { AppError } from "./errors.js";
 import { authenticate } from "./middleware/authenticate.js";
@@ -102,6 +103,7 @@ export function createApp() {
     scheme: "bearer",
   });
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/.well-known/jwks.json", async (c) => c.json(await jwks(c.env)));
 
   app.notFound((c) => render(c, new AppError("not_found", "no such route")));
   app.onError((error, c) => {

@@ -1,5 +1,9 @@
 // Worker entry: the HTTP app and the Durable Object classes.
 import { createApp } from "./app.js";
+import { newId } from "./crypto/ids.js";
+import { errorEnvelope } from "./error-envelope.js";
+import { AppError } from "./errors.js";
+import { openRequest, sealResponse } from "./payload-encryption.js";
 import type { Env } from "./env.js";
 
 export { AuthThrottle } from "./durable/auth-throttle.js";
@@ -9,5 +13,23 @@ export { ProjectCoordinator } from "./durable/project-coordinator.js";
 const app = createApp();
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  async fetch(request, env, ctx) {
+    let opened: Request;
+    try {
+      opened = await openRequest(request, env);
+    } catch (error) {
+      return errorResponse(error);
+    }
+    return sealResponse(request, await app.fetch(opened, env, ctx));
+  },
 } satisfies ExportedHandler<Env>;
+
+/** An error raised before the app runs (an undecryptable body), in the API's envelope. */
+function errorResponse(error: unknown): Response {
+  const known =
+    error instanceof AppError ? error : new AppError("internal_error", "internal error");
+  const requestId = newId("req");
+  const { status, body, headers } = errorEnvelope(known, requestId);
+
+  return Response.json(body, { status, headers: { ...headers, "X-Request-Id": requestId } });
+}

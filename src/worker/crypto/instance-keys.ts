@@ -66,3 +66,22 @@ export function importSigningKey(pkcs8: Uint8Array<ArrayBuffer>): Promise<Crypto
 export function importVerifyKey(jwk: JsonWebKey): Promise<CryptoKey> {
   return crypto.subtle.importKey("jwk", jwk, ES256, false, ["verify"]);
 }
+
+const ECDH = { name: "ECDH", namedCurve: "P-256" } as const;
+
+/** The payload-encryption key pair (ECDH-ES+A256KW): PKCS#8 private half, public JWK. */
+export async function newPayloadKeyPair(): Promise<{
+  pkcs8: Uint8Array<ArrayBuffer>;
+  publicJwk: JsonWebKey;
+}> {
+  const pair = (await crypto.subtle.generateKey(ECDH, true, ["deriveBits"])) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(
+    (await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer,
+  );
+  const jwk = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
+  return { pkcs8, publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } };
+}
+
+export function importPayloadKey(pkcs8: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey("pkcs8", pkcs8, ECDH, false, ["deriveBits"]);
+}

@@ -314,6 +314,7 @@ export class ProjectState {
       keks: await this.#wrappedKeks(needed.map((r) => r.kekId)),
       withValues,
       nextCursor,
+      requireEncryptedPayloads: settings.require_encrypted_payloads === true,
     };
   }
 }

@@ -70,4 +70,6 @@ export type ReadAnswer =
       /** For lists: whether values may be shown, and the next cursor. */
       withValues: boolean;
       nextCursor: string | null;
+      /** The project's require_encrypted_payloads: values may leave only sealed to the caller. */
+      requireEncryptedPayloads: boolean;
     };

@@ -4,7 +4,8 @@ import { ExportQuerySchema } from "../../contract/index.js";
 import { exportBody } from "../services/read-views.js";
 import { decryptRows } from "../services/sealed-rows.js";
 import { coordinatedRead } from "./coordinated-read.js";
-import { ERRORS, EnvParams, newRouter, noStore } from "./router.js";
+import { checkSealedResponse } from "../services/encryption-policy.js";
+import { ERRORS, EnvParams, newRouter, noStore, responseKey } from "./router.js";
 
 export const exportRoutes = newRouter().openapi(
   createRoute({
@@ -31,6 +32,7 @@ export const exportRoutes = newRouter().openapi(
     noStore(c);
     c.header("ETag", answer.etag);
     if (answer.notModified) return c.body(null, 304);
+    checkSealedResponse(answer.requireEncryptedPayloads, responseKey(c));
     const plain = await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks);
     const rendered = exportBody(format, answer, plain);
     if (rendered.skipped.length) c.header("Qala-Skipped-Keys", rendered.skipped.join(","));

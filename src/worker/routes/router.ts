@@ -5,10 +5,11 @@ import type { Context } from "hono";
 import type { z as zod } from "zod";
 import { ErrorEnvelopeSchema, SecretKeySchema } from "../../contract/index.js";
 import { openDb } from "../db/client.js";
-import type { Permission } from "../../contract/index.js";
+import type { Permission, ProjectSettings } from "../../contract/index.js";
 import type { AuditContext, AuditInput } from "../audit/event.js";
 import { recordInstanceEvent } from "../services/instance-audit.js";
 import { clientAddress } from "../auth/client-address.js";
+import { ENCRYPTED_MARK, RESPONSE_KEY_HEADER } from "../payload-encryption.js";
 import { isInstanceAdmin } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
 import { issuerOf } from "../middleware/authenticate.js";
@@ -131,6 +132,10 @@ export async function instanceAction<T>(
   }
 }
 
+/** Whether the request body arrived as a JWE (marked by the payload-encryption layer only). */
+export const encryptedRequest = (c: Context<AppEnv>) => c.req.header(ENCRYPTED_MARK) === "1";
+export const responseKey = (c: Context<AppEnv>) => c.req.header(RESPONSE_KEY_HEADER);
+
 /** Secret-bearing answers must never be stored by a cache. */
 export const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
 
@@ -221,6 +226,7 @@ export async function secretTarget(
   const scope = await environmentFor(c, params, permission);
   return {
     stub: coordinator(c.env, scope.project.id),
+    settings: JSON.parse(scope.project.settings) as ProjectSettings,
     audit: audit(c, `${scope.environment.slug}/${params.key}`),
     target: {
       projectId: scope.project.id,

@@ -17,6 +17,8 @@ import { generateValue } from "../crypto/generate.js";
 import { coordinator, settle } from "../durable/coordinator-client.js";
 import { AppError } from "../errors.js";
 import { can } from "../auth/permissions.js";
+import { checkEncryptedRequest, checkSealedResponse } from "../services/encryption-policy.js";
+import { encryptedRequest, responseKey } from "./router.js";
 import { decryptRows } from "../services/sealed-rows.js";
 import { listBody, secretBody } from "../services/read-views.js";
 import { coordinatedRead } from "./coordinated-read.js";
@@ -60,6 +62,7 @@ secretRoutes.openapi(
     noStore(c);
     c.header("ETag", answer.etag);
     if (answer.notModified) return c.body(null, 304);
+    checkSealedResponse(answer.requireEncryptedPayloads && answer.withValues, responseKey(c));
     // Without secrets:read, values are never present (the list still answers).
     const plain = answer.withValues
       ? await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks)
@@ -89,6 +92,7 @@ secretRoutes.openapi(
     );
     // A single-secret read is never conditional, so the coordinator always sends the row.
     if (answer.notModified) throw new Error("unexpected 304 for a single secret");
+    checkSealedResponse(answer.requireEncryptedPayloads, responseKey(c));
     const row = answer.rows[0]!;
     const [value] = await decryptRows(c.env.QALA_MASTER_KEY, answer, [row], answer.keks);
     noStore(c);
@@ -120,7 +124,8 @@ secretRoutes.openapi(
     }
     const value = body.value ?? generateValue(body.generate!);
     checkValueSize(params.key, value);
-    const { stub, target, audit } = await secretTarget(c, params, "secrets:write");
+    const { stub, target, audit, settings } = await secretTarget(c, params, "secrets:write");
+    if (body.value !== undefined) checkEncryptedRequest(settings, encryptedRequest(c));
     const { created, ...result } = await settle(
       stub.putSecret(
         {
@@ -156,6 +161,9 @@ secretRoutes.openapi(
     const remove = body.delete ?? [];
     checkBulkSize(set, remove);
     const scope = await environmentFor(c, { project: ref, env }, "secrets:write");
+    if (Object.keys(set).length) {
+      checkEncryptedRequest(JSON.parse(scope.project.settings), encryptedRequest(c));
+    }
     if (remove.length && !can(scope.access, "secrets:delete", scope.environment.slug)) {
       throw new AppError("forbidden", "this needs the secrets:delete permission");
     }

@@ -54,6 +54,7 @@ export const projectView = (p: ProjectRow, environments?: EnvironmentRow[]): Pro
 export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set([
   "ip_allowlist",
   "rate_limit",
+  "require_encrypted_payloads",
 ]);
 
 export function checkSettings(settings: ProjectSettings | undefined): void {

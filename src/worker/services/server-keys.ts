@@ -4,9 +4,11 @@ import { isUniqueViolation, nowIso, runBatch, type Db } from "../db/client.js";
 import { findKey, insertKey, latestInstanceKey, setKeyState, type KeyRow } from "../db/keys.js";
 import { newId } from "../crypto/ids.js";
 import {
+  importPayloadKey,
   importPepper,
   importSigningKey,
   importVerifyKey,
+  newPayloadKeyPair,
   newPepper,
   newSigningKeyPair,
   openInstanceSecret,
@@ -156,4 +158,24 @@ export function getInstanceSecret(
     secrets.set(name, secret);
   }
   return secret;
+}
+
+let payloadKey: Promise<{ kid: string; key: CryptoKey; publicJwk: JsonWebKey }> | undefined;
+
+/** The server's payload-encryption key (private half unwrapped once per isolate). */
+export function getPayloadKey(db: Db, masterKey: string) {
+  payloadKey ??= (async () => {
+    const row = await ensureInstanceKey(db, masterKey, "payload", async () => {
+      const { pkcs8, publicJwk } = await newPayloadKeyPair();
+      return { secret: pkcs8, publicKey: JSON.stringify(publicJwk) };
+    });
+    const raw = await openInstanceSecret(await loadMasterKeyring(masterKey), wrapped(row));
+    return {
+      kid: row.id,
+      key: await importPayloadKey(raw),
+      publicJwk: JSON.parse(row.publicKey!) as JsonWebKey,
+    };
+  })();
+  payloadKey.catch(() => (payloadKey = undefined));
+  return payloadKey;
 }

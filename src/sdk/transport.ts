@@ -1,7 +1,9 @@
 // Sending a request: one fetch (or a service binding's fetch), a timeout per
 // attempt, and retries only on network errors, 429 and 5xx, with exponential
 // backoff and full jitter, honouring Retry-After, for a bounded number of attempts.
+import type { JWK } from "jose";
 import { NetworkError, QalaError, RateLimitError, errorFrom } from "./errors.js";
+import { payloadCrypto, type PayloadCrypto } from "./payload-crypto.js";
 
 export type FetchLike = (input: Request) => Promise<Response>;
 
@@ -20,6 +22,11 @@ export interface TransportOptions {
   /** Longest wait between attempts in ms (default 10,000), Retry-After included. */
   maxBackoffMs?: number;
   userAgent?: string;
+  /**
+   * Seal request bodies to the server's key and ask for sealed answers (JWE
+   * over TLS; default true). Needed for projects that require it.
+   */
+  encryptPayloads?: boolean;
 }
 
 export interface SendOptions {
@@ -66,6 +73,30 @@ export class Transport {
     this.#base = (options.url ?? "https://qala.internal").replace(/\/+$/, "");
   }
 
+  #crypto: Promise<PayloadCrypto> | undefined;
+
+  /** Payload encryption, set up on first use (one JWKS fetch per client). */
+  #payloads(): Promise<PayloadCrypto> | null {
+    if (this.#options.encryptPayloads === false) return null;
+    this.#crypto ??= payloadCrypto(async () => {
+      let response: Response;
+      try {
+        const signal = AbortSignal.timeout(this.#options.timeoutMs ?? 10_000);
+        response = await this.#fetch(
+          new Request(`${this.#base}/.well-known/jwks.json`, { signal }),
+        );
+      } catch (error) {
+        throw new NetworkError(
+          `fetching the server's keys failed: ${error instanceof Error ? error.name : "error"}`,
+        );
+      }
+      if (!response.ok) throw await errorFrom(response);
+      return (await response.json()) as { keys: JWK[] };
+    });
+    this.#crypto.catch(() => (this.#crypto = undefined));
+    return this.#crypto;
+  }
+
   async #token(): Promise<string | undefined> {
     const t = this.#options.token;
     return typeof t === "function" ? await t() : t;
@@ -76,17 +107,22 @@ export class Transport {
     const headers: Record<string, string> = { Accept: "application/json", ...send.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (this.#options.userAgent) headers["User-Agent"] = this.#options.userAgent;
-    if (send.body !== undefined) headers["Content-Type"] = "application/json";
+    const payloads = await this.#payloads();
+    let body = send.body === undefined ? undefined : JSON.stringify(send.body);
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (payloads) {
+      headers["Qala-Response-Key"] = payloads.responseKeyHeader;
+      if (body !== undefined) {
+        body = await payloads.seal(body);
+        headers["Content-Type"] = "application/jose";
+      }
+    }
     const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 10_000);
     const signal = send.signal ? AbortSignal.any([send.signal, timeout]) : timeout;
+    let response: Response;
     try {
-      return await this.#fetch(
-        new Request(`${this.#base}${path}`, {
-          method,
-          headers,
-          body: send.body === undefined ? undefined : JSON.stringify(send.body),
-          signal,
-        }),
+      response = await this.#fetch(
+        new Request(`${this.#base}${path}`, { method, headers, body, signal }),
       );
     } catch (error) {
       if (send.signal?.aborted) throw send.signal.reason;
@@ -95,6 +131,7 @@ export class Transport {
         `${method} ${path} ${why}: ${error instanceof Error ? error.name : "error"}`,
       );
     }
+    return payloads ? payloads.open(response) : response;
   }
 
   /** Sends with retries; resolves to the response (2xx or an accepted status), else throws a QalaError. */

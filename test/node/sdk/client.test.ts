@@ -88,7 +88,7 @@ describe("the SDK", () => {
   it("caches an environment, revalidates it with If-None-Match, and sees changes", async () => {
     const { project, token } = await seeded();
     const { seen, fetcher } = recorder();
-    const client = createClient({ fetcher, token, cacheTtlMs: 0 });
+    const client = createClient({ fetcher, token, cacheTtlMs: 0, encryptPayloads: false });
     const first = await client.getEnvironment(project, "production");
     expect(first.secrets).toEqual({ DB_URL: "postgres://x", API_KEY: "k1" });
     const again = await client.getEnvironment(project, "production");
@@ -99,7 +99,12 @@ describe("the SDK", () => {
     expect((await client.getEnvironment(project, "production")).secrets.API_KEY).toBe("k2");
 
     const fresh = recorder();
-    const cached = createClient({ fetcher: fresh.fetcher, token, cacheTtlMs: 60_000 });
+    const cached = createClient({
+      fetcher: fresh.fetcher,
+      token,
+      cacheTtlMs: 60_000,
+      encryptPayloads: false,
+    });
     await cached.getEnvironment(project, "production");
     await cached.getEnvironment(project, "production");
     expect(fresh.seen).toHaveLength(1);
@@ -108,7 +113,7 @@ describe("the SDK", () => {
   it("shares one request among concurrent callers", async () => {
     const { project, token } = await seeded();
     const { seen, fetcher } = recorder();
-    const client = createClient({ fetcher, token });
+    const client = createClient({ fetcher, token, encryptPayloads: false });
     const results = await Promise.all(
       Array.from({ length: 8 }, () => client.getEnvironment(project, "production")),
     );
@@ -120,11 +125,25 @@ describe("the SDK", () => {
     const { project, token } = await seeded();
     let down = false;
     const { fetcher } = recorder(() => (down ? "throw" : undefined));
-    const client = createClient({ fetcher, token, cacheTtlMs: 0, maxStaleMs: 60_000, attempts: 1 });
+    const client = createClient({
+      fetcher,
+      token,
+      cacheTtlMs: 0,
+      maxStaleMs: 60_000,
+      attempts: 1,
+      encryptPayloads: false,
+    });
     const live = await client.getEnvironment(project, "production");
     down = true;
     expect((await client.getEnvironment(project, "production")).secrets).toEqual(live.secrets);
-    const strict = createClient({ fetcher, token, cacheTtlMs: 0, maxStaleMs: 0, attempts: 1 });
+    const strict = createClient({
+      fetcher,
+      token,
+      cacheTtlMs: 0,
+      maxStaleMs: 0,
+      attempts: 1,
+      encryptPayloads: false,
+    });
     await expect(strict.getEnvironment(project, "production")).rejects.toBeInstanceOf(NetworkError);
   });
 
@@ -136,12 +155,23 @@ describe("the SDK", () => {
         { status: 429, headers: { "Retry-After": "0" } },
       );
     const twice = recorder((n) => (n < 2 ? limited() : undefined));
-    const client = createClient({ fetcher: twice.fetcher, token, backoffMs: 1 });
+    const client = createClient({
+      fetcher: twice.fetcher,
+      token,
+      backoffMs: 1,
+      encryptPayloads: false,
+    });
     expect((await client.secrets.get(project, "production", "API_KEY")).value).toBe("k1");
     expect(twice.seen.map((s) => s.status)).toEqual([429, 429, 200]);
 
     const always = recorder(() => limited());
-    const bounded = createClient({ fetcher: always.fetcher, token, attempts: 3, backoffMs: 1 });
+    const bounded = createClient({
+      fetcher: always.fetcher,
+      token,
+      attempts: 3,
+      backoffMs: 1,
+      encryptPayloads: false,
+    });
     const error = await bounded.secrets.get(project, "production", "API_KEY").catch((e) => e);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error).toMatchObject({
@@ -158,13 +188,23 @@ describe("the SDK", () => {
         { status: 500 },
       );
     const flaky = recorder((n) => (n === 0 ? serverError() : undefined));
-    const reader = createClient({ fetcher: flaky.fetcher, token, backoffMs: 1 });
+    const reader = createClient({
+      fetcher: flaky.fetcher,
+      token,
+      backoffMs: 1,
+      encryptPayloads: false,
+    });
     await reader.secrets.get(project, "production", "API_KEY");
     expect(flaky.seen.map((s) => s.status)).toEqual([500, 200]);
 
     // A change whose outcome a 500 leaves unknown is not sent again.
     const writes = recorder((n) => (n === 0 ? serverError() : undefined));
-    const writer = createClient({ fetcher: writes.fetcher, token, backoffMs: 1 });
+    const writer = createClient({
+      fetcher: writes.fetcher,
+      token,
+      backoffMs: 1,
+      encryptPayloads: false,
+    });
     await expect(
       writer.secrets.set(project, "production", "X", { value: "y" }),
     ).rejects.toMatchObject({ status: 500 });
@@ -174,7 +214,14 @@ describe("the SDK", () => {
   it("times out a request that hangs", async () => {
     const { project, token } = await seeded();
     const { fetcher } = recorder(() => "hang");
-    const client = createClient({ fetcher, token, timeoutMs: 50, attempts: 2, backoffMs: 1 });
+    const client = createClient({
+      fetcher,
+      token,
+      timeoutMs: 50,
+      attempts: 2,
+      backoffMs: 1,
+      encryptPayloads: false,
+    });
     const error = await client.secrets.get(project, "production", "API_KEY").catch((e) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error.message).toMatch(/timed out/);
@@ -230,5 +277,37 @@ describe("the SDK's administration calls", () => {
     expect((await client.instanceAudit.verify()).ok).toBe(true);
     expect((await client.audit.list(project, { action: "member.grant" })).items).toHaveLength(1);
     await client.users.disable(user.id);
+  });
+});
+
+describe("payload encryption in the SDK", () => {
+  it("seals bodies and asks for sealed answers by default, and so works where a project requires it", async () => {
+    const { project, token } = await seeded();
+    await admin().projects.update(project, { settings: { require_encrypted_payloads: true } });
+    const types: string[] = [];
+    const { seen, fetcher } = recorder();
+    const watched = async (request: Request) => {
+      types.push(
+        `${request.method} ${request.headers.get("Content-Type") ?? "-"} ${request.headers.has("Qala-Response-Key")}`,
+      );
+      const response = await fetcher(request);
+      types.push(`<- ${response.headers.get("Content-Type")}`);
+      return response;
+    };
+    const client = createClient({ fetcher: watched, token });
+    await client.secrets.set(project, "production", "SEALED", { value: "never in the clear" });
+    expect((await client.secrets.get(project, "production", "SEALED")).value).toBe(
+      "never in the clear",
+    );
+    expect((await client.getEnvironment(project, "production")).secrets.SEALED).toBe(
+      "never in the clear",
+    );
+    expect(types).toContain("PUT application/jose true");
+    expect(types.filter((t) => t === "<- application/jose").length).toBeGreaterThanOrEqual(3);
+    expect(seen.map((s) => s.path)).toContain("/.well-known/jwks.json");
+
+    const plain = createClient({ url, token, encryptPayloads: false });
+    const refused = await plain.secrets.get(project, "production", "SEALED").catch((e) => e);
+    expect(refused).toMatchObject({ status: 415, code: "encryption_required" });
   });
 });

@@ -385,7 +385,10 @@ async function fetchWithFallback(project: string, env: string, opts: RunOptions)
   };
   if (opts.fallbackOnly) return fromSnapshot("--fallback-only");
   try {
-    const { secrets } = await client().getEnvironment(project, env);
+    const { secrets, skipped } = await client().getEnvironment(project, env);
+    for (const key of skipped) {
+      process.stderr.write(`qala: ${key} is not set: its current version is revoked\n`);
+    }
     if (opts.fallback !== false) saveSnapshot(path, project, env, secrets);
     return secrets;
   } catch (error) {

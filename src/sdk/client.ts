@@ -83,10 +83,12 @@ export function createClient(options: ClientOptions) {
           },
         );
         if (response.status === 304) return "not-modified";
+        const skipped = response.headers.get("Qala-Skipped-Keys");
         return {
           secrets: (await response.json()) as Record<string, string>,
           etag: response.headers.get("ETag") ?? "",
           fetchedAt: Date.now(),
+          skipped: skipped ? skipped.split(",") : [],
         };
       },
       (error) => error instanceof QalaError && (error.status === 0 || error.status >= 500),

@@ -6,6 +6,8 @@ export interface CachedEnvironment {
   secrets: Record<string, string>;
   etag: string;
   fetchedAt: number;
+  /** Keys the server left out (revoked current versions). */
+  skipped: string[];
 }
 
 export interface CacheOptions {

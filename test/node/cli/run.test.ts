@@ -71,6 +71,24 @@ describe("qala run", () => {
     expect(exit.code).toBe(7);
   });
 
+  it("warns about a revoked key instead of passing an older value", async () => {
+    const admin = createClient({ url, token: inject("adminToken") });
+    const { version } = await admin.secrets.set(project, "production", "REVOKED_ONE", {
+      value: "leaked",
+    });
+    await admin.secrets.revoke(project, "production", "REVOKED_ONE", version);
+    const run = qala([
+      ...scoped(),
+      "run",
+      "--",
+      process.execPath,
+      "-e",
+      "process.stdout.write(String(process.env.REVOKED_ONE))",
+    ]);
+    expect(run.stdout).toBe("undefined");
+    expect(run.stderr).toMatch(/REVOKED_ONE is not set: its current version is revoked/);
+  });
+
   it("keeps inherited variables with --preserve-env and runs shell command lines with --command", () => {
     const kept = qala(
       [...scoped(), "run", "--preserve-env", "--", process.execPath, "-e", printEnv],

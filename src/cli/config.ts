@@ -10,6 +10,8 @@ export interface Settings {
   token?: string;
   project?: string;
   env?: string;
+  /** A user session's refresh token (password or SSO login), kept only in the credentials file. */
+  refresh_token?: string;
 }
 
 export const configDir = () => process.env.QALA_CONFIG_DIR ?? join(homedir(), ".config", "qala");
@@ -53,6 +55,15 @@ export function resolveSettings(flags: Settings, cwd = process.cwd()): Settings 
     env: first(flags.env, process.env.QALA_ENV, pick(project, "env"), pick(creds, "env")),
   };
 }
+
+export const readCredentials = (): Settings => {
+  const creds = readJson(credentialsPath());
+  return {
+    url: pick(creds, "url"),
+    token: pick(creds, "token"),
+    refresh_token: pick(creds, "refresh_token"),
+  };
+};
 
 /** Writes the credentials file with mode 0600 (and its folder 0700). */
 export function saveCredentials(values: Settings): void {

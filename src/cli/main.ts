@@ -5,8 +5,15 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { formatOf, parseSecretsFile } from "./secrets-file.js";
 import { Command, CommanderError } from "commander";
 import { AuthError, QalaError, createClient, type QalaClient } from "../sdk/index.js";
-import { forgetCredentials, resolveSettings, saveCredentials, type Settings } from "./config.js";
+import {
+  forgetCredentials,
+  readCredentials,
+  resolveSettings,
+  saveCredentials,
+  type Settings,
+} from "./config.js";
 import { childEnvironment, runChild, watchChild } from "./run.js";
+import { promptHidden, ssoLogin } from "./sso.js";
 import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
 
 class UsageError extends Error {}
@@ -29,7 +36,41 @@ const print = (human: string, data: unknown) =>
 function client(): QalaClient {
   const s = settings();
   if (!s.url) throw new UsageError("no server URL: use --url, QALA_URL or `qala login --url`");
-  return createClient({ url: s.url, token: s.token, userAgent: "qala-cli" });
+  const url = s.url;
+  return createClient({ url, token: () => currentToken(url, s.token), userAgent: "qala-cli" });
+}
+
+let refreshed: Promise<string> | undefined;
+
+/**
+ * The token to send. A user session stored by `qala login` (an access token
+ * and its refresh token) is refreshed once its access token is about to expire.
+ */
+async function currentToken(url: string, token: string | undefined): Promise<string | undefined> {
+  const stored = readCredentials();
+  if (!token || token !== stored.token || !stored.refresh_token || !expiresSoon(token))
+    return token;
+  refreshed ??= createClient({ url })
+    .auth.refresh(stored.refresh_token)
+    .then((pair) => {
+      saveCredentials({ token: pair.access_token, refresh_token: pair.refresh_token });
+      return pair.access_token;
+    });
+  return refreshed;
+}
+
+/** True for a JWT whose exp is within 30 s (API tokens are not JWTs and never expire this way). */
+function expiresSoon(token: string): boolean {
+  const payload = token.split(".")[1];
+  if (!payload || token.startsWith("qala_")) return false;
+  try {
+    const { exp } = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+      exp?: number;
+    };
+    return typeof exp === "number" && exp * 1000 < Date.now() + 30_000;
+  } catch {
+    return false;
+  }
 }
 
 function scope(): { project: string; env: string } {
@@ -51,19 +92,29 @@ async function readStdin(): Promise<string> {
 program
   .command("login")
   .description("store credentials for this machine")
-  .option("--email <email>", "log in with email and password (password read from stdin)")
-  .action(async (opts: { email?: string }) => {
+  .option("--email <email>", "log in with email and password (prompted without echo)")
+  .option("--sso", "log in through your identity provider in the browser")
+  .option("--no-browser", "with --sso: only print the address to open")
+  .action(async (opts: { email?: string; sso?: boolean; browser: boolean }) => {
     const flags = program.opts<Settings>();
     const url = flags.url ?? settings().url;
     if (!url) throw new UsageError("give --url for the first login");
     let token = flags.token;
-    if (opts.email) {
-      const password = (await readStdin()).replace(/\r?\n$/, "");
-      token = (await createClient({ url }).auth.login(opts.email, password)).access_token;
+    let refresh: string | undefined;
+    if (opts.sso) {
+      ({ access_token: token, refresh_token: refresh } = await ssoLogin(url, {
+        browser: opts.browser,
+      }));
+    } else if (opts.email) {
+      const password = await promptHidden("Password: ");
+      ({ access_token: token, refresh_token: refresh } = await createClient({ url }).auth.login(
+        opts.email,
+        password,
+      ));
     }
-    if (!token) throw new UsageError("give --token or --email");
+    if (!token) throw new UsageError("give --token, --email or --sso");
     const me = await createClient({ url, token }).me();
-    saveCredentials({ url, token });
+    saveCredentials({ url, token, refresh_token: refresh });
     print(`Logged in to ${url} as ${String(me.principal.name)}`, { url, principal: me.principal });
   });
 

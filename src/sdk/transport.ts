@@ -12,7 +12,7 @@ export interface TransportOptions {
   url?: string;
   /** A service binding (or any fetch-like function): another Worker reaches Qalá with no network hop. */
   fetcher?: { fetch: FetchLike } | FetchLike;
-  token?: string | (() => string | Promise<string>);
+  token?: string | (() => string | undefined | Promise<string | undefined>);
   /** Attempts per request, the first included (default 4). */
   attempts?: number;
   /** Per-attempt timeout in ms (default 10,000). */

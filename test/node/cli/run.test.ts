@@ -304,3 +304,37 @@ describe("qala secrets lifecycle commands", () => {
     expect(qala([...scoped(), "secrets", "rotate", "GEN"]).code).toBe(2);
   });
 });
+
+describe("qala login --sso", () => {
+  it("logs in through the identity provider with PKCE and a loopback callback", async () => {
+    const home = mkdtempSync(join(tmpdir(), "qala-sso-"));
+    const child = spawn(process.execPath, [CLI, "--url", url, "login", "--sso", "--no-browser"], {
+      env: { PATH: process.env.PATH, HOME: home, QALA_CONFIG_DIR: home },
+    });
+    let stderr = "";
+    const address = await new Promise<string>((resolve) =>
+      child.stderr.on("data", (d) => {
+        stderr += String(d);
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/v1\/auth\/sso\/start\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      }),
+    );
+    // The "browser": start → identity provider (approves at once) → the CLI's loopback callback.
+    const toIdp = await fetch(address, { redirect: "manual" });
+    const back = await fetch(toIdp.headers.get("Location")!, { redirect: "manual" });
+    const callback = await fetch(back.headers.get("Location")!);
+    expect(await callback.text()).toMatch(/Logged in/);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    const creds = JSON.parse(readFileSync(join(home, "credentials.json"), "utf8"));
+    expect(creds.refresh_token).toMatch(/^qala_rt_/);
+    const who = spawnSync(process.execPath, [CLI, "--json", "whoami"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: home, QALA_CONFIG_DIR: home },
+    });
+    expect(JSON.parse(who.stdout).principal).toMatchObject({
+      kind: "user",
+      name: "sso.user@example.com",
+    });
+  });
+});

@@ -215,6 +215,16 @@ describe("qala import and the administration commands", () => {
       FROM_JSON: "j",
       FROM_YAML: "y: colon",
     });
+    // Round trip: what `qala export` writes, `qala import` reads back exactly, in every format.
+    for (const format of ["dotenv", "json", "yaml"]) {
+      const file = join(dir, `round.${format === "dotenv" ? "env" : format}`);
+      expect(qala([...scoped(), "export", "--format", format, "--output", file]).code).toBe(0);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const other = ["--url", url, "--token", token, "--project", project, "--env", "staging"];
+      expect(qala([...other, "import", file]).code).toBe(0);
+      const copied = JSON.parse(qala([...other, "export", "--format", "json"]).stdout);
+      expect(copied).toMatchObject(exported);
+    }
     writeFileSync(join(dir, "bad.json"), JSON.stringify({ NESTED: { a: 1 } }));
     expect(qala([...scoped(), "import", join(dir, "bad.json")]).code).toBe(1);
   });

@@ -1,6 +1,7 @@
 // The `qala` command line. Exit codes: 0 success, 1 usage or local error,
 // 2 server/API error, 3 authentication or permission error; `qala run` exits
 // with the child's code.
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { formatOf, parseSecretsFile } from "./secrets-file.js";
 import { Command, CommanderError } from "commander";
@@ -252,6 +253,38 @@ secrets.command("restore <key>").action(async (key: string) => {
   const r = await client().secrets.restore(project, env, key);
   print(`${key} restored (v${r.version})`, r);
 });
+
+const push = secrets.command("push").description("hand the environment to another tool");
+push
+  .command("wrangler")
+  .description(
+    "set every secret on a Cloudflare Worker with `wrangler secret bulk` (through stdin, never a file)",
+  )
+  .option("--name <worker>", "the Worker's name (default: wrangler's configuration)")
+  .option("--wrangler-env <env>", "the wrangler environment")
+  .action(async (opts: { name?: string; wranglerEnv?: string }) => {
+    const { project, env } = scope();
+    const { secrets: values, skipped } = await client().getEnvironment(project, env);
+    for (const key of skipped)
+      process.stderr.write(`qala: ${key} left out: its current version is revoked\n`);
+    const args = ["secret", "bulk"];
+    if (opts.name) args.push("--name", opts.name);
+    if (opts.wranglerEnv) args.push("--env", opts.wranglerEnv);
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn("wrangler", args, { stdio: ["pipe", "inherit", "inherit"] });
+      child.on("error", (error) => {
+        process.stderr.write(`qala: cannot run wrangler: ${error.message}\n`);
+        resolve(127);
+      });
+      child.on("exit", (c) => resolve(c ?? 1));
+      child.stdin.end(JSON.stringify(values));
+    });
+    if (code === 0)
+      print(`pushed ${Object.keys(values).length} secrets to wrangler`, {
+        pushed: Object.keys(values).length,
+      });
+    process.exitCode = code;
+  });
 
 program
   .command("export")

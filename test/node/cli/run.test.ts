@@ -348,3 +348,31 @@ describe("qala login --sso", () => {
     });
   });
 });
+
+describe("qala secrets push wrangler", () => {
+  it("hands the environment to `wrangler secret bulk` through stdin, never a file", () => {
+    const bin = mkdtempSync(join(tmpdir(), "fake-wrangler-"));
+    const record = join(bin, "record.json");
+    writeFileSync(
+      join(bin, "wrangler"),
+      `#!${process.execPath}
+const chunks = [];
+process.stdin.on("data", (c) => chunks.push(c));
+process.stdin.on("end", () => {
+  require("fs").writeFileSync(${JSON.stringify(record)}, JSON.stringify({ args: process.argv.slice(2), stdin: Buffer.concat(chunks).toString() }));
+});
+`,
+      { mode: 0o755 },
+    );
+    const pushed = qala(
+      [...scoped(), "secrets", "push", "wrangler", "--name", "api", "--wrangler-env", "prod"],
+      {
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      },
+    );
+    expect(pushed.code).toBe(0);
+    const seen = JSON.parse(readFileSync(record, "utf8"));
+    expect(seen.args).toEqual(["secret", "bulk", "--name", "api", "--env", "prod"]);
+    expect(JSON.parse(seen.stdin)).toMatchObject({ A: "alpha", KEPT: "from-qala" });
+  });
+});

@@ -34,7 +34,8 @@ export async function openRequest(request: Request, env: Env): Promise<Request> 
   const { key } = await getPayloadKey(openDb(env.DB), env.QALA_MASTER_KEY);
   let plaintext: Uint8Array;
   try {
-    ({ plaintext } = await compactDecrypt((await request.text()).trim(), key, ALGORITHMS));
+    const jwe = new TextDecoder().decode(await request.arrayBuffer()).trim();
+    ({ plaintext } = await compactDecrypt(jwe, key, ALGORITHMS));
   } catch {
     throw new AppError("bad_request", "the request body is not a JWE to this server's key");
   }

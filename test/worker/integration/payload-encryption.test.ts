@@ -63,7 +63,7 @@ describe("payload encryption", () => {
       headers: { "Qala-Response-Key": header },
     });
     expect(res.headers.get("Content-Type")).toBe("application/jose");
-    const text = await res.text();
+    const text = new TextDecoder().decode(await res.arrayBuffer());
     expect(text).not.toContain("for your eyes only");
     const { plaintext } = await compactDecrypt(text, privateKey);
     expect(JSON.parse(new TextDecoder().decode(plaintext)).value).toBe("for your eyes only");
@@ -99,7 +99,10 @@ describe("payload encryption", () => {
     const sealed = await api("GET", `${secretsPath(project)}/K`, {
       headers: { "Qala-Response-Key": header },
     });
-    const { plaintext } = await compactDecrypt(await sealed.text(), privateKey);
+    const { plaintext } = await compactDecrypt(
+      new TextDecoder().decode(await sealed.arrayBuffer()),
+      privateKey,
+    );
     expect(JSON.parse(new TextDecoder().decode(plaintext)).value).toBe("sealed");
     // Keys without values may still be listed in the clear.
     expect((await api("GET", secretsPath(project))).status).toBe(200);

@@ -276,6 +276,18 @@ export function createClient(options: ClientOptions) {
         call<{ ok: boolean; events?: number; first_bad_seq?: number }>("GET", "/v1/audit/verify"),
     },
 
+    keys: {
+      list: (project: string) =>
+        call<Page<Record<string, unknown>>>("GET", `${projectPath(project)}/keys`),
+      rotate: (project: string, environment?: string) =>
+        call<{ job: string }>("POST", `${projectPath(project)}/keys/rotate`, { environment }),
+      job: (project: string, job: string) =>
+        call<{ id: string; state: string; done: number; total: number }>(
+          "GET",
+          `${projectPath(project)}/keys/jobs/${enc(job)}`,
+        ),
+    },
+
     audit: {
       list: (
         project: string,

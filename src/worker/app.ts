@@ -16,6 +16,7 @@ import { requestId } from "./middleware/request-id.js";
 import { adminRoutes } from "./routes/admin.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
+import { keyRoutes } from "./routes/keys.js";
 import { bootstrapRoutes } from "./routes/bootstrap.js";
 import { memberRoutes } from "./routes/members.js";
 import { ssoRoutes } from "./routes/sso.js";
@@ -92,6 +93,7 @@ export function createApp() {
   app.route("/", ssoRoutes);
   app.route("/", adminRoutes);
   app.route("/", auditRoutes);
+  app.route("/", keyRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -1,7 +1,7 @@
-// qala import, projects, envs, tokens, audit.
+// qala import, projects, envs, tokens, audit, keys.
 import { readFileSync } from "node:fs";
 import { formatOf, parseSecretsFile } from "../secrets-file.js";
-import { client, print, program, projectOnly, scope, seconds } from "../context.js";
+import { client, print, program, projectOnly, scope, seconds, settings } from "../context.js";
 
 program
   .command("import <file>")
@@ -91,3 +91,26 @@ audit.command("verify").action(async () => {
   );
   if (!result.ok) process.exitCode = 2;
 });
+
+const keys = program.command("keys").description("the project's key-encryption keys");
+keys.command("list").action(async () => {
+  const page = await client().keys.list(projectOnly());
+  const line = (k: Record<string, unknown>) =>
+    `${String(k.environment)}\tv${String(k.version)}\t${String(k.state)}`;
+  print(page.items.map(line).join("\n"), page.items);
+});
+keys
+  .command("rotate")
+  .description("rotate the KEK of one environment (--env) or all, and wait for the re-wrap")
+  .option("--no-wait", "return once the job has started")
+  .action(async (opts: { wait: boolean }) => {
+    const project = projectOnly();
+    const c = client();
+    const { job } = await c.keys.rotate(project, settings().env);
+    let state = await c.keys.job(project, job);
+    while (opts.wait && state.state === "running") {
+      await new Promise((r) => setTimeout(r, 500));
+      state = await c.keys.job(project, job);
+    }
+    print(`${job}: ${state.state} (${state.done}/${state.total} keys re-wrapped)`, state);
+  });

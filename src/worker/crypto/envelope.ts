@@ -116,3 +116,22 @@ function decodeStored(text: string): Uint8Array<ArrayBuffer> {
     throw new IntegrityError("stored ciphertext is not base64");
   }
 }
+
+/**
+ * Re-wraps one version's DEK from the old KEK to the new one (same AAD). The
+ * value's ciphertext is untouched: KEK rotation rewrites wrapped DEKs only.
+ */
+export async function rewrapDek(
+  from: CryptoKey,
+  to: CryptoKey,
+  context: ValueContext,
+  wrappedDek: string,
+): Promise<string> {
+  const aad = valueAad(context);
+  const raw = await open(from, decodeStored(wrappedDek), aad);
+  try {
+    return toBase64(await seal(to, raw, aad));
+  } finally {
+    raw.fill(0);
+  }
+}

@@ -15,6 +15,7 @@ export type IdPrefix =
   | "rt"
   | "kek"
   | "key"
+  | "job"
   | "req";
 
 export const newId = (prefix: IdPrefix): string => `${prefix}_${toBase32(randomBytes(10))}`;

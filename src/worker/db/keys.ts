@@ -1,5 +1,5 @@
 // Queries on wrapped keys (KEKs).
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client.js";
 import { keys } from "./schema.js";
 
@@ -32,3 +32,12 @@ export const latestInstanceKey = (db: Db, name: string) =>
 
 export const setKeyState = (db: Db, id: string, state: KeyRow["state"]) =>
   db.update(keys).set({ state }).where(eq(keys.id, id));
+
+/** Every KEK of the environments of a project, newest first per environment. */
+export const projectKeks = (db: Db, environmentIds: string[]) =>
+  db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.scope, "environment"), inArray(keys.scopeId, environmentIds)))
+    .orderBy(keys.scopeId, desc(keys.version))
+    .all();

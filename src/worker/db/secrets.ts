@@ -1,5 +1,5 @@
 // Queries on secrets and their versions.
-import { and, asc, count, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { chunk, MAX_BOUND_PARAMETERS, type Db } from "./client.js";
 import { secrets, secretVersions } from "./schema.js";
 
@@ -142,4 +142,41 @@ export const markRevoked = (db: Db, secretId: string, version: number, at: strin
   db
     .update(secretVersions)
     .set({ revokedAt: at })
+    .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)));
+
+/** Versions whose DEK is still wrapped by `kekId`, with what their AAD needs. */
+export const versionsUnderKek = (db: Db, kekId: string, limit: number) =>
+  db
+    .select({
+      secretId: secretVersions.secretId,
+      version: secretVersions.version,
+      wrappedDek: secretVersions.wrappedDek,
+      key: secrets.key,
+      environmentId: secrets.environmentId,
+    })
+    .from(secretVersions)
+    .innerJoin(secrets, eq(secrets.id, secretVersions.secretId))
+    .where(and(eq(secretVersions.kekId, kekId), isNotNull(secretVersions.wrappedDek)))
+    .limit(limit)
+    .all();
+
+export async function countUnderKek(db: Db, kekId: string): Promise<number> {
+  const row = await db
+    .select({ n: count() })
+    .from(secretVersions)
+    .where(and(eq(secretVersions.kekId, kekId), isNotNull(secretVersions.wrappedDek)))
+    .get();
+  return row?.n ?? 0;
+}
+
+export const setWrappedDek = (
+  db: Db,
+  secretId: string,
+  version: number,
+  wrappedDek: string,
+  kekId: string,
+) =>
+  db
+    .update(secretVersions)
+    .set({ wrappedDek, kekId })
     .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)));

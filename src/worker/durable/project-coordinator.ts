@@ -46,6 +46,8 @@ import {
 import type { ChangeDeps } from "../services/write-deps.js";
 import { touchToken } from "../db/access.js";
 import { Leases } from "./leases.js";
+import { newId } from "../crypto/ids.js";
+import { rewrapBatch, startRotation, type RotationJob } from "../services/key-rotation.js";
 import { ProjectState } from "./project-state.js";
 import type { ReadAnswer, ReadRequest } from "./read-model.js";
 
@@ -55,7 +57,12 @@ const FLUSH_DELAY_MS = 1000;
 export interface TestHooks {
   failAudit?: boolean;
   clockOffsetMs?: number;
+  /** Make the key-rotation job throw after this many batches (a crash between batches). */
+  failRotationAfterBatches?: number;
 }
+
+const ROTATION_LEASE_MS = 60_000;
+const ROTATION_JOB = "rotation";
 
 export class ProjectCoordinator extends DurableObject<Env> {
   #tail: Promise<unknown> = Promise.resolve();
@@ -143,8 +150,67 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return settle(Promise.resolve({ released: this.#locks.release(input.job, input.holder) }));
   }
 
+  /**
+   * Rotates the KEKs of one environment or all: new versions active at once
+   * (with the key.rotate event), then the re-wrap runs in batches on the alarm
+   * under the key-rotation lease; 409 while another rotation runs.
+   */
+  rotateKeys(input: { projectId: string; environment?: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "key.rotate", audit, async (deps) => {
+      const jobId = newId("job");
+      const lease = this.#locks.acquire(ROTATION_JOB, jobId, ROTATION_LEASE_MS, this.#now());
+      if ("heldBy" in lease) throw new AppError("conflict", "a key rotation is already running");
+      const job = await startRotation(deps, { ...input, jobId });
+      await this.ctx.storage.put(`job:${job.id}`, { ...job, projectId: input.projectId });
+      await this.ctx.storage.put("job:current", job.id);
+      this.#alarmAt = undefined;
+      await this.ctx.storage.setAlarm(Date.now());
+      return { job: job.id };
+    });
+  }
+
+  async rotationJob(input: { job: string }) {
+    return settle(
+      (async () => {
+        const job = await this.ctx.storage.get<RotationJob>(`job:${input.job}`);
+        if (!job) throw new AppError("not_found", "job not found");
+        return { id: job.id, state: job.state, done: job.done, total: job.total };
+      })(),
+    );
+  }
+
+  /** One batch of the running rotation per alarm; a throw leaves it to the alarm's retry. */
+  async #continueRotation(): Promise<boolean> {
+    const id = await this.ctx.storage.get<string>("job:current");
+    if (!id) return false;
+    const job = await this.ctx.storage.get<RotationJob & { projectId: string; batches?: number }>(
+      `job:${id}`,
+    );
+    if (!job || job.state !== "running") return false;
+    const moved = await rewrapBatch(
+      { db: this.#db, masterKey: this.env.QALA_MASTER_KEY },
+      job.projectId,
+      job,
+    );
+    this.#state?.invalidate();
+    const next = { ...job, done: job.done + moved, batches: (job.batches ?? 0) + 1 };
+    if (moved === 0) {
+      await this.ctx.storage.put(`job:${id}`, { ...next, state: "done" });
+      await this.ctx.storage.delete("job:current");
+      this.#locks.release(ROTATION_JOB, id);
+      return false;
+    }
+    this.#locks.acquire(ROTATION_JOB, id, ROTATION_LEASE_MS, this.#now()); // renew the lease
+    await this.ctx.storage.put(`job:${id}`, next);
+    if (this.#hooks.failRotationAfterBatches === next.batches) {
+      throw new Error("injected crash between rotation batches");
+    }
+    return true;
+  }
+
   override async alarm() {
     this.#alarmAt = null;
+    if (await this.#continueRotation()) await this.#alarmBy(Date.now());
     const nextLease = this.#locks.sweep(this.#now());
     if (nextLease !== null) await this.#alarmBy(nextLease - (this.#now() - Date.now()));
     await this.#flushLastUsed();

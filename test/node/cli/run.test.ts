@@ -249,6 +249,14 @@ describe("qala import and the administration commands", () => {
     expect(JSON.parse(qala([...inProject, "audit", "verify"]).stdout)).toMatchObject({ ok: true });
     const events = JSON.parse(qala([...inProject, "audit", "list", "--limit", "5"]).stdout);
     expect(events.map((e: any) => e.action)).toContain("token.revoke");
+    const rotated = JSON.parse(
+      qala([...inProject, "--env", "development", "keys", "rotate"]).stdout,
+    );
+    expect(rotated).toMatchObject({ state: "done" });
+    const keys = JSON.parse(qala([...inProject, "keys", "list"]).stdout);
+    expect(
+      keys.filter((k: any) => k.environment === "development").map((k: any) => k.state),
+    ).toEqual(["active", "destroyed"]);
     expect(qala([...inProject, "envs", "delete", "preview"]).code).toBe(0);
     expect(qala([...base, "projects", "delete", name]).code).toBe(0);
   });

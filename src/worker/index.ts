@@ -1,5 +1,8 @@
 // Worker entry: the HTTP app and the Durable Object classes.
 import { createApp } from "./app.js";
+import { openDb } from "./db/client.js";
+import { listProjects } from "./db/projects.js";
+import { coordinator } from "./durable/coordinator-client.js";
 import { newId } from "./crypto/ids.js";
 import { errorEnvelope } from "./error-envelope.js";
 import { AppError } from "./errors.js";
@@ -22,7 +25,22 @@ export default {
     }
     return sealResponse(request, await app.fetch(opened, env, ctx));
   },
+  /** The cron trigger: each project's coordinator runs retention and version pruning. */
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(maintainAll(env));
+  },
 } satisfies ExportedHandler<Env>;
+
+export async function maintainAll(env: Env): Promise<void> {
+  const db = openDb(env.DB);
+  for (let after: string | undefined; ;) {
+    const page = await listProjects(db, 100, after);
+    const shown = page.slice(0, 100);
+    await Promise.all(shown.map((p) => coordinator(env, p.id).maintain({ projectId: p.id })));
+    if (page.length <= 100) return;
+    after = shown.at(-1)!.slug;
+  }
+}
 
 /** An error raised before the app runs (an undecryptable body), in the API's envelope. */
 function errorResponse(error: unknown): Response {

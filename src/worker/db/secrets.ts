@@ -1,5 +1,5 @@
 // Queries on secrets and their versions.
-import { and, asc, count, desc, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { chunk, MAX_BOUND_PARAMETERS, type Db } from "./client.js";
 import { secrets, secretVersions } from "./schema.js";
 
@@ -179,4 +179,40 @@ export const setWrappedDek = (
   db
     .update(secretVersions)
     .set({ wrappedDek, kekId })
+    .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)));
+
+/** Soft-deleted, not yet purged secrets deleted before `before`. */
+export const deletedBefore = (db: Db, environmentIds: string[], before: string) =>
+  db
+    .select()
+    .from(secrets)
+    .where(
+      and(
+        inArray(secrets.environmentId, environmentIds),
+        isNull(secrets.purgedAt),
+        lt(secrets.deletedAt, before),
+      ),
+    )
+    .all();
+
+/** Live versions older than the newest `keep` of their secret. */
+export const versionsBeyond = (db: Db, environmentIds: string[], keep: number) =>
+  db
+    .select({ secretId: secretVersions.secretId, version: secretVersions.version })
+    .from(secretVersions)
+    .innerJoin(secrets, eq(secrets.id, secretVersions.secretId))
+    .where(
+      and(
+        inArray(secrets.environmentId, environmentIds),
+        isNull(secretVersions.destroyedAt),
+        sql`${secretVersions.version} <= ${secrets.currentVersion} - ${keep}`,
+      ),
+    )
+    .all();
+
+/** Destroys one version: its wrapped DEK is deleted (crypto-shredding). */
+export const destroyVersion = (db: Db, secretId: string, version: number, at: string) =>
+  db
+    .update(secretVersions)
+    .set({ wrappedDek: null, destroyedAt: at })
     .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)));

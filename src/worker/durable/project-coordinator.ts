@@ -48,6 +48,7 @@ import { touchToken } from "../db/access.js";
 import { Leases } from "./leases.js";
 import { newId } from "../crypto/ids.js";
 import { rewrapBatch, startRotation, type RotationJob } from "../services/key-rotation.js";
+import { maintainProject } from "../services/maintenance.js";
 import { ProjectState } from "./project-state.js";
 import type { ReadAnswer, ReadRequest } from "./read-model.js";
 
@@ -422,6 +423,20 @@ export class ProjectCoordinator extends DurableObject<Env> {
 
   removeTrust(input: { projectId: string; trustId: string }, audit: AuditContext) {
     return this.#change(input.projectId, "trust.delete", audit, (d) => removeTrust(d, input));
+  }
+
+  /** The cron job's work on this project (retention, version pruning), as one audited change. */
+  maintain(input: { projectId: string }) {
+    const system: AuditContext = {
+      actor: { kind: "system", id: "cron" },
+      ip: null,
+      user_agent: null,
+      request_id: null,
+      target: null,
+    };
+    return this.#change(input.projectId, "project.maintain", system, (d) =>
+      maintainProject(d, input.projectId),
+    );
   }
 
   // ---- audit ----

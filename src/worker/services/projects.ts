@@ -55,6 +55,8 @@ export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set([
   "ip_allowlist",
   "rate_limit",
   "require_encrypted_payloads",
+  "max_versions",
+  "deleted_retention_days",
 ]);
 
 export function checkSettings(settings: ProjectSettings | undefined): void {

@@ -48,11 +48,13 @@ describe("projects", () => {
     expect(renamed.status).toBe(200);
     expect(await json(renamed)).toMatchObject({ slug: project, name: "Renamed", settings: {} });
     const refused = await expectError(
-      await api("PATCH", `/v1/projects/${project}`, { body: { settings: { max_versions: 5 } } }),
+      await api("PATCH", `/v1/projects/${project}`, {
+        body: { settings: { audit_retention_days: 90 } },
+      }),
       422,
       "validation_failed",
     );
-    expect(refused.error.details[0].path).toEqual(["settings", "max_versions"]);
+    expect(refused.error.details[0].path).toEqual(["settings", "audit_retention_days"]);
     expect((await json(await api("GET", `/v1/projects/${project}`))).settings).toEqual({});
     await expectError(
       await api("PATCH", `/v1/projects/${project}`, { body: { slug: "new-slug" } }),

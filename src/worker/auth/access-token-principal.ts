@@ -1,11 +1,10 @@
 // Turns verified access-token claims into a principal, checking what may have
 // changed since the token was issued: a disabled user, a deleted trust policy,
 // a trust bound to a client certificate.
-import type { Permission } from "../../contract/index.js";
 import type { Db } from "../db/client.js";
 import { findTrust } from "../db/access.js";
 import { findUser } from "../db/identity.js";
-import { parseJson } from "./api-token.js";
+import { grantOf, parseJson } from "./api-token.js";
 import { certificateMatches, type ClientCertificate } from "./client-certificate.js";
 import type { AccessClaims } from "./jwt.js";
 import type { Principal } from "./principal.js";
@@ -35,11 +34,6 @@ export async function principalFromClaims(
     id: trust.id,
     name: claims.sub,
     projectId: trust.projectId,
-    grant: {
-      role: trust.role,
-      permissions: parseJson<Permission[]>(trust.permissions),
-      environments: parseJson<string[]>(trust.environments),
-      expiresAt: null,
-    },
+    grant: grantOf(trust),
   };
 }

@@ -8,9 +8,9 @@ import {
   type Permission,
   type ProjectSettings,
 } from "../../contract/index.js";
-import { parseJson } from "../auth/api-token.js";
+import { grantOf, verifyApiToken } from "../auth/api-token.js";
 import { allowedBy } from "../auth/client-address.js";
-import { certificateMatches, type ClientCertificate } from "../auth/client-certificate.js";
+import { certificateMatches } from "../auth/client-certificate.js";
 import { can, seesEnvironment, type ProjectAccess } from "../auth/permissions.js";
 import type { GrantSpec } from "../auth/principal.js";
 import type { AuditActor } from "../audit/event.js";
@@ -25,8 +25,6 @@ import {
   type ProjectRow,
 } from "../db/projects.js";
 import { findSecretVersion, listCurrent } from "../db/secrets.js";
-import { digestsEqual, sha256Hex } from "../crypto/hashing.js";
-import { parseToken } from "../crypto/ids.js";
 import { AppError } from "../errors.js";
 import { environmentEtag, etagMatches } from "../services/etag.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
@@ -34,7 +32,6 @@ import type { ReadAnswer, ReadRequest, SealedRow, WrappedKekRow } from "./read-m
 import { TokenBuckets } from "./token-bucket.js";
 
 const MAX_CACHED_ENVIRONMENTS = 16;
-const DUMMY_HASH = "0".repeat(64);
 
 interface Loaded {
   project: ProjectRow;
@@ -154,36 +151,19 @@ export class ProjectState {
   ): Promise<{ actor: AuditActor; grant: GrantSpec }> {
     if (req.credential.kind !== "token") throw new Error("not a token credential");
     const { token, tls } = req.credential;
-    const parsed = parseToken(token, ["svc"]);
-    const row = parsed ? await this.#token(parsed.id) : undefined;
-    const presented = await sha256Hex(parsed?.secret ?? token);
-    const matches = digestsEqual(presented, row?.secretHash ?? DUMMY_HASH);
     const unauthorized = new AppError("unauthorized", "a valid token is required");
-    if (!parsed || !row || !matches || row.revokedAt) throw unauthorized;
-    if (row.expiresAt && Date.parse(row.expiresAt) <= now) throw unauthorized;
+    const verified = await verifyApiToken((id) => this.#token(id), token, now, ["svc"]);
+    if (!verified) throw unauthorized;
+    const { row } = verified;
     // A valid token of another project may not see this one: 404, as for any principal.
     if (row.projectId !== this.#projectId) throw new AppError("not_found", "project not found");
-    if (
-      !certificateMatches(
-        parseJson<ClientCertificate[]>(row.clientCertificates),
-        tls ? { tlsClientAuth: tls } : undefined,
-      )
-    ) {
-      throw unauthorized;
-    }
-    if (!allowedBy(parseJson<string[]>(row.ipAllowlist), req.ip)) {
+    const tlsAuth = tls ? { tlsClientAuth: tls } : undefined;
+    if (!certificateMatches(verified.clientCertificates, tlsAuth)) throw unauthorized;
+    if (!allowedBy(verified.ipAllowlist, req.ip)) {
       throw new AppError("forbidden", "this token may not be used from this address");
     }
     this.used.set(row.id, now);
-    return {
-      actor: { kind: "token", id: row.id },
-      grant: {
-        role: row.role,
-        permissions: parseJson<Permission[]>(row.permissions),
-        environments: parseJson<string[]>(row.environments),
-        expiresAt: row.expiresAt,
-      },
-    };
+    return { actor: { kind: "token", id: row.id }, grant: grantOf(row) };
   }
 
   /** Takes `cost` from the actor's bucket (project changes); 429 when it is empty. */

@@ -11,6 +11,7 @@ import type { Principal } from "../auth/principal.js";
 import { principalFromClaims } from "../auth/access-token-principal.js";
 import { nowIso, openDb } from "../db/client.js";
 import { touchToken } from "../db/access.js";
+import { findApiToken } from "../db/identity.js";
 import type { AppEnv } from "../env.js";
 import { assertNotThrottled, recordFailure, throttleKeys } from "../services/throttle.js";
 import { COORDINATED_READ } from "../routes/coordinated-read.js";
@@ -29,7 +30,7 @@ export const unauthorized = (c: Context<AppEnv>) => {
 async function fromApiToken(c: Context<AppEnv>, token: string): Promise<Principal> {
   const db = openDb(c.env.DB);
   const now = Date.now();
-  const verified = await verifyApiToken(db, token, now);
+  const verified = await verifyApiToken((id) => findApiToken(db, id), token, now);
   if (!verified) {
     // Failed token checks spend the client address's budget, as failed logins do.
     const keys = throttleKeys(clientAddress(c.req.raw.headers));

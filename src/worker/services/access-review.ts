@@ -1,7 +1,7 @@
 // Access review: every subject with a way into the project, and what it may do
 // in each environment, with expiry and last use.
 import { permissionsIn, type ProjectAccess } from "../auth/permissions.js";
-import { parseJson } from "../auth/api-token.js";
+import { grantOf } from "../auth/api-token.js";
 import type { GrantSpec } from "../auth/principal.js";
 import type { Permission } from "../../contract/index.js";
 import { nowIso, type Db } from "../db/client.js";
@@ -70,12 +70,7 @@ export async function accessReview(db: Db, projectId: string): Promise<{ items: 
     items.push(describe({ kind: "user", id: userId }, specs, via, null));
   }
   for (const token of tokens.filter((t) => !t.revokedAt && live(t))) {
-    const spec: GrantSpec = {
-      role: token.role,
-      permissions: parseJson<Permission[]>(token.permissions),
-      environments: parseJson<string[]>(token.environments),
-      expiresAt: token.expiresAt,
-    };
+    const spec = grantOf(token);
     items.push(
       describe(
         { kind: "token", id: token.id, name: token.name },
@@ -86,12 +81,7 @@ export async function accessReview(db: Db, projectId: string): Promise<{ items: 
     );
   }
   for (const trust of trusts) {
-    const spec: GrantSpec = {
-      role: trust.role,
-      permissions: parseJson<Permission[]>(trust.permissions),
-      environments: parseJson<string[]>(trust.environments),
-      expiresAt: null,
-    };
+    const spec = grantOf(trust);
     items.push(
       describe({ kind: "oidc", id: trust.id, name: trust.issuer }, [spec], ["oidc"], null),
     );

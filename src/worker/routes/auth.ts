@@ -28,7 +28,9 @@ import {
   jwtDeps,
   newRouter,
   noStore,
+  recordProjectEvent,
 } from "./router.js";
+import { projectIdOf } from "../services/project-ids.js";
 
 export const authRoutes = newRouter()
   .openapi(
@@ -71,7 +73,18 @@ export const authRoutes = newRouter()
       responses: { 200: json(TokenPairSchema, "a new pair"), 401: errorResponse },
     }),
     async (c) => {
-      const pair = await refresh(jwtDeps(c), c.req.valid("json").refresh_token);
+      let pair;
+      try {
+        pair = await refresh(jwtDeps(c), c.req.valid("json").refresh_token);
+      } catch (error) {
+        if (error instanceof AppError) {
+          await instanceAudit(c, "auth.denied", "refresh", {
+            result: "denied",
+            details: { reason: error.message },
+          });
+        }
+        throw error;
+      }
       noStore(c);
       return c.json(pair, 200);
     },
@@ -84,6 +97,7 @@ export const authRoutes = newRouter()
       responses: { 204: { description: "the session is over" } },
     }),
     async (c) => {
+      await instanceAudit(c, "auth.logout", null);
       await logout(jwtDeps(c), c.req.valid("json").refresh_token);
       return c.body(null, 204);
     },
@@ -100,9 +114,31 @@ export const authRoutes = newRouter()
       },
     }),
     async (c) => {
-      const result = await exchangeOidcToken(jwtDeps(c), c.req.valid("json"), c.req.raw.cf);
+      const body = c.req.valid("json");
+      let exchanged;
+      try {
+        exchanged = await exchangeOidcToken(jwtDeps(c), body, c.req.raw.cf);
+      } catch (error) {
+        // A refused exchange is a denied request on that project, if it exists.
+        const projectId = await projectIdOf(db(c), body.project);
+        if (projectId && error instanceof AppError) {
+          await recordProjectEvent(c, projectId, {
+            action: "auth.denied",
+            target: "oidc",
+            result: "denied",
+            details: { code: error.code },
+          });
+        }
+        throw error;
+      }
+      await recordProjectEvent(c, exchanged.projectId, {
+        actor: { kind: "oidc", id: exchanged.trustId },
+        action: "auth.login",
+        target: exchanged.subject,
+        result: "ok",
+      });
       noStore(c);
-      return c.json(result, 200);
+      return c.json(exchanged.answer, 200);
     },
   )
   .openapi(

@@ -10,7 +10,7 @@ import type { AuditContext, AuditInput } from "../audit/event.js";
 import { recordInstanceEvent } from "../services/instance-audit.js";
 import { clientAddress } from "../auth/client-address.js";
 import { ENCRYPTED_MARK, RESPONSE_KEY_HEADER } from "../payload-encryption.js";
-import { isInstanceAdmin } from "../auth/principal.js";
+import { isInstanceAdmin, type Principal } from "../auth/principal.js";
 import { coordinator } from "../durable/coordinator-client.js";
 import { issuerOf } from "../middleware/authenticate.js";
 import {
@@ -77,9 +77,10 @@ export const caller = (c: Context<AppEnv>): Caller => ({
 
 /** Who, from where, and which request: the audit context of a change. */
 export const audit = (c: Context<AppEnv>, target: string | null): AuditContext => {
-  const principal = c.get("principal");
+  // Public routes (logins, exchanges) have no principal yet.
+  const principal = c.get("principal") as Principal | undefined;
   return {
-    actor: { kind: principal.kind, id: principal.id },
+    actor: principal ? { kind: principal.kind, id: principal.id } : { kind: "anonymous", id: null },
     ip: clientAddress(c.req.raw.headers),
     user_agent: c.req.header("User-Agent") ?? null,
     request_id: c.get("requestId"),
@@ -99,8 +100,7 @@ export const instanceAudit = (
   } = {},
 ) =>
   recordInstanceEvent(c.env, {
-    actor:
-      extra.actor ?? (c.get("principal") ? audit(c, null).actor : { kind: "anonymous", id: null }),
+    actor: extra.actor ?? audit(c, null).actor,
     action,
     target,
     result: extra.result ?? "ok",
@@ -152,7 +152,8 @@ export function requireInstanceAdmin(c: Context<AppEnv>): void {
 export async function recordProjectEvent(
   c: Context<AppEnv>,
   projectId: string,
-  event: Pick<AuditInput, "action" | "target" | "result"> & { details?: Record<string, unknown> },
+  event: Pick<AuditInput, "action" | "target" | "result"> &
+    Partial<Pick<AuditInput, "actor">> & { details?: Record<string, unknown> },
 ) {
   const result = await coordinator(c.env, projectId).record(projectId, {
     ...audit(c, event.target),

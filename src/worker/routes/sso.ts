@@ -13,7 +13,15 @@ import {
   startBrowser,
   startLoopback,
 } from "../services/sso.js";
-import { errorResponse, json, jsonBody, jwtDeps, newRouter, noStore } from "./router.js";
+import {
+  errorResponse,
+  instanceAudit,
+  json,
+  jsonBody,
+  jwtDeps,
+  newRouter,
+  noStore,
+} from "./router.js";
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const CALLBACK_PATH = "/v1/auth/sso/callback";
@@ -108,11 +116,15 @@ export const ssoRoutes = newRouter()
       if (!cookie) throw new AppError("unauthorized", "no SSO login is in progress; start again");
       const deps = jwtDeps(c);
       const flow = await openBrowserCookie(deps, cookie, state);
-      const { pair } = await completeLogin(deps, config, {
+      const { pair, user } = await completeLogin(deps, config, {
         code,
         verifier: flow.verifier,
         redirectUri: `${issuerOf(c)}${CALLBACK_PATH}`,
         nonce: flow.nonce,
+      });
+      await instanceAudit(c, "auth.login", user.email, {
+        actor: { kind: "user", id: user.id },
+        details: { method: "sso" },
       });
       deleteCookie(c, COOKIE, { path: "/v1/auth/sso", secure: true });
       noStore(c);
@@ -146,10 +158,14 @@ export const ssoRoutes = newRouter()
           details: [{ path: ["redirect_uri"], message: "not a loopback address" }],
         });
       }
-      const { pair } = await completeLogin(jwtDeps(c), config, {
+      const { pair, user } = await completeLogin(jwtDeps(c), config, {
         code: body.code,
         verifier: body.code_verifier,
         redirectUri: body.redirect_uri,
+      });
+      await instanceAudit(c, "auth.login", user.email, {
+        actor: { kind: "user", id: user.id },
+        details: { method: "sso" },
       });
       noStore(c);
       return c.json(pair, 200);

@@ -52,5 +52,10 @@ export async function exchangeOidcToken(
     { sub: claims.sub!, kind: "oidc", trust: trust.id, project: project.id },
     trust.ttlSeconds,
   );
-  return { access_token: access, token_type: "Bearer" as const, expires_in: trust.ttlSeconds };
+  return {
+    answer: { access_token: access, token_type: "Bearer" as const, expires_in: trust.ttlSeconds },
+    projectId: project.id,
+    trustId: trust.id,
+    subject: claims.sub!,
+  };
 }

@@ -62,6 +62,8 @@ describe("password login and sessions", () => {
       body: { refresh_token: user.refresh },
     });
     await expectError(replay, 401, "unauthorized");
+    const instance = await json(await api("GET", "/v1/audit?action=auth.denied"));
+    expect(instance.items[0]).toMatchObject({ target: "refresh", result: "denied" });
     // The legitimate holder's newer token is revoked with its family.
     await expectError(
       await api("POST", "/v1/auth/refresh", {

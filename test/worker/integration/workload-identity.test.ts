@@ -104,6 +104,16 @@ describe("OIDC workload identity", () => {
     );
     const me = await json(await api("GET", "/v1/me", { token: access_token }));
     expect(me.principal).toMatchObject({ kind: "oidc", name: "repo:acme/app:ref:refs/heads/main" });
+    // The exchange, and a refused one, are events of the project's chain.
+    await exchange({ project, token: await mint(github("acme/other")) });
+    const { id: trustId } = await json(created.clone());
+    const events = await json(await api("GET", `/v1/projects/${project}/audit?limit=100`));
+    const actions = events.items.map((e: any) => `${e.action}:${e.result}`);
+    expect(actions).toContain("auth.denied:denied");
+    expect(events.items.find((e: any) => e.action === "auth.login")).toMatchObject({
+      actor: { kind: "oidc", id: trustId },
+      target: "repo:acme/app:ref:refs/heads/main",
+    });
   });
 
   it("refuses tokens that do not match, are signed by another key, expired, or meant for another audience", async () => {

@@ -27,7 +27,7 @@ export function buildWorker(outDir) {
 }
 
 /** Starts the built Worker; resolves to its origin and a dispose function. */
-export async function hostWorker({ outDir, port = 0, bindings = {} }) {
+export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {} }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
   delete workerOptions.modulesRules;
   for (const [name, value] of Object.entries(workerOptions)) {
@@ -49,6 +49,7 @@ export async function hostWorker({ outDir, port = 0, bindings = {} }) {
     port,
   });
   options.logRequests = false;
+  Object.assign(options, extra);
   const mf = new Miniflare(options);
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");

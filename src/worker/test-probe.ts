@@ -9,6 +9,9 @@ export interface Probe {
 
 const probe = (): Probe | undefined => (globalThis as { __QALA_PROBE__?: Probe }).__QALA_PROBE__;
 
+/** True while a test counts (clients are then not cached, so each one is counted). */
+export const probeInstalled = () => probe() !== undefined;
+
 /** Wraps a D1 binding so that each prepared statement and batch is counted. */
 export function probedD1(d1: D1Database): D1Database {
   if (!probe()) return d1;

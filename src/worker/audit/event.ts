@@ -1,9 +1,9 @@
 // The audit event and its hash chain (API.md "Audit"):
 //   hash = hex(SHA-256(prev_hash_hex ‖ JCS(event with seq))), from 64 zeros.
 // Pure: no storage. Events never carry a secret value.
-import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { toHex, utf8 } from "../crypto/encoding.js";
+import { utf8 } from "../crypto/encoding.js";
 
 export const GENESIS = "0".repeat(64);
 
@@ -68,11 +68,14 @@ export function canonicalEvent(event: AuditEvent): string {
 }
 
 /**
- * Synchronous SHA-256 (noble-hashes): the coordinator hashes an event in the
- * same turn that stores it, so a read's event costs one storage write.
+ * Synchronous SHA-256 (the runtime's native node:crypto): the coordinator
+ * hashes an event in the same turn that stores it, so a read's event costs one
+ * storage write.
  */
 export function chainHash(prevHash: string, event: AuditEvent): string {
-  return toHex(sha256(utf8(prevHash + canonicalEvent(event))));
+  return createHash("sha256")
+    .update(utf8(prevHash + canonicalEvent(event)))
+    .digest("hex");
 }
 
 /**

@@ -2,11 +2,23 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema.js";
-import { probedD1 } from "../test-probe.js";
+import { probeInstalled, probedD1 } from "../test-probe.js";
 
-export type Db = ReturnType<typeof openDb>;
+const connect = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof connect>;
 
-export const openDb = (d1: D1Database) => drizzle(probedD1(d1), { schema });
+/** One drizzle client per D1 binding and isolate: building one walks the whole schema. */
+const clients = new WeakMap<D1Database, Db>();
+
+export function openDb(d1: D1Database): Db {
+  if (probeInstalled()) return connect(probedD1(d1));
+  let db = clients.get(d1);
+  if (!db) {
+    db = connect(d1);
+    clients.set(d1, db);
+  }
+  return db;
+}
 
 /** D1 allows 100 bound parameters per statement; multi-row inserts are chunked to fit. */
 export const MAX_BOUND_PARAMETERS = 100;

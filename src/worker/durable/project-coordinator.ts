@@ -50,7 +50,7 @@ import { newId } from "../crypto/ids.js";
 import { rewrapBatch, startRotation, type RotationJob } from "../services/key-rotation.js";
 import { maintainProject } from "../services/maintenance.js";
 import { ProjectState } from "./project-state.js";
-import type { ReadAnswer, ReadRequest } from "./read-model.js";
+import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
 
 const FLUSH_DELAY_MS = 1000;
 
@@ -237,11 +237,13 @@ export class ProjectCoordinator extends DurableObject<Env> {
    * rate-limit bucket, append the audit event (durable before anything is
    * returned: fail-closed), and hand back ciphertext rows for the Worker to decrypt.
    */
-  async read(req: ReadRequest): Promise<Result<ReadAnswer>> {
+  async read(req: ReadRequest): Promise<Result<CoordinatorAnswer>> {
     return settle(
-      (async () => {
+      (async (): Promise<CoordinatorAnswer> => {
         const chain = await this.#audit(req.projectId);
         const outcome = await this.#project(req.projectId).read(req, this.#now());
+        // Nothing was read or taken: the Worker calls again with the certificate, and that call is audited.
+        if (outcome.tlsNeeded) return { tlsNeeded: true };
         const error = outcome.error;
         await chain.appendGrouped({
           actor: outcome.actor,

@@ -39,7 +39,12 @@ interface Loaded {
   environments: Map<string, EnvironmentRow>;
 }
 
+/** A token bound to certificates was presented without the certificate being read yet. */
+class TlsNeeded extends Error {}
+
 export interface ReadOutcome {
+  /** Nothing happened: the Worker calls again with the request's certificate (not audited). */
+  tlsNeeded?: true;
   actor: AuditActor;
   action: string;
   target: string | null;
@@ -151,14 +156,15 @@ export class ProjectState {
   ): Promise<{ actor: AuditActor; grant: GrantSpec }> {
     if (req.credential.kind !== "token") throw new Error("not a token credential");
     const { token, tls } = req.credential;
-    const unauthorized = new AppError("unauthorized", "a valid token is required");
+    const unauthorized = () => new AppError("unauthorized", "a valid token is required");
     const verified = await verifyApiToken((id) => this.#token(id), token, now, ["svc"]);
-    if (!verified) throw unauthorized;
+    if (!verified) throw unauthorized();
     const { row } = verified;
     // A valid token of another project may not see this one: 404, as for any principal.
     if (row.projectId !== this.#projectId) throw new AppError("not_found", "project not found");
+    if (tls === undefined && verified.clientCertificates?.length) throw new TlsNeeded();
     const tlsAuth = tls ? { tlsClientAuth: tls } : undefined;
-    if (!certificateMatches(verified.clientCertificates, tlsAuth)) throw unauthorized;
+    if (!certificateMatches(verified.clientCertificates, tlsAuth)) throw unauthorized();
     if (!allowedBy(verified.ipAllowlist, req.ip)) {
       throw new AppError("forbidden", "this token may not be used from this address");
     }
@@ -223,6 +229,7 @@ export class ProjectState {
       return { actor, action, target, answer };
     } catch (error) {
       if (error instanceof AppError) return { actor, action, target, error };
+      if (error instanceof TlsNeeded) return { actor, action, target, tlsNeeded: true };
       throw error;
     }
   }

@@ -45,7 +45,15 @@ export interface TlsInfo {
 
 /** A project API token, checked by the coordinator; or a principal the Worker already authorized. */
 export type ReadCredential =
-  | { kind: "token"; token: string; tls: TlsInfo | null }
+  | {
+      kind: "token";
+      token: string;
+      /**
+       * The client certificate, or null without one. Left out until a token
+       * bound to certificates needs it: reading `request.cf` costs a parse.
+       */
+      tls?: TlsInfo | null;
+    }
   | { kind: "authorized"; actor: AuditActor; canReadValues: boolean };
 
 export interface ReadRequest {
@@ -57,6 +65,9 @@ export interface ReadRequest {
   userAgent: string | null;
   requestId: string;
 }
+
+/** The coordinator's answer: a read, or a request to call again with the client certificate. */
+export type CoordinatorAnswer = ReadAnswer | { tlsNeeded: true };
 
 export type ReadAnswer =
   | { notModified: true; etag: string }

@@ -27,7 +27,8 @@ export async function coordinatedRead(
   };
   const token = c.get("deferredToken");
   if (token) {
-    const tls = (c.req.raw.cf as { tlsClientAuth?: TlsInfo } | undefined)?.tlsClientAuth ?? null;
+    const tls = () =>
+      (c.req.raw.cf as { tlsClientAuth?: TlsInfo } | undefined)?.tlsClientAuth ?? null;
     return readWithToken({ db: db(c), env: c.env }, token, tls, params.project, what, base);
   }
   const scope = await environmentFor(
@@ -36,7 +37,7 @@ export async function coordinatedRead(
     what.kind === "list" ? "secrets:list" : "secrets:read",
   );
   const principal = c.get("principal");
-  return settle(
+  const answer = await settle(
     coordinator(c.env, scope.project.id).read({
       ...base,
       projectId: scope.project.id,
@@ -48,4 +49,7 @@ export async function coordinatedRead(
       what: { ...what, environment: scope.environment.slug },
     }),
   );
+  // Only token credentials can be asked for a certificate.
+  if ("tlsNeeded" in answer) throw new Error("a certificate was asked for an authorized read");
+  return answer;
 }

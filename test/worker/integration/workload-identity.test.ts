@@ -255,5 +255,15 @@ describe("mutual TLS for API tokens", () => {
         )
       ).status,
     ).toBe(200);
+
+    // The certificate is read only once the coordinator asks for it, and each request is one
+    // event (the refused ones name no actor: the token did not authenticate).
+    const events = await json(await api("GET", `/v1/projects/${project}/audit?limit=100`));
+    const reads = events.items.filter((e: any) => /^(secret\.list|auth\.denied)$/.test(e.action));
+    expect(reads.map((e: any) => `${e.action} ${e.result} ${e.actor.id === token.id}`)).toEqual([
+      "secret.list ok true",
+      "secret.list ok true",
+      ...Array(4).fill("auth.denied denied false"),
+    ]);
   });
 });

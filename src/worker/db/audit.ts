@@ -1,7 +1,7 @@
 // Queries on the audit_events table (one chain per project, and `instance`).
-import { and, asc, desc, eq, gt, gte, lt, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
 import type { ChainedEvent } from "../audit/event.js";
-import { chunk, MAX_BOUND_PARAMETERS, type Db } from "./client.js";
+import { chunk, type Db } from "./client.js";
 import { auditEvents } from "./schema.js";
 
 type Row = typeof auditEvents.$inferSelect;
@@ -38,16 +38,44 @@ export const fromRow = (r: Row): ChainedEvent => ({
   hash: r.hash,
 });
 
-const COLUMNS = 14;
+/** Events per statement: each statement binds one JSON array (D1 caps a bound string at 2 MB). */
+const EVENTS_PER_STATEMENT = 200;
 
-/** Idempotent by (chain, seq): a flush that ran twice writes each event once. */
+/**
+ * Idempotent by (chain, seq): a flush that ran twice writes each event once.
+ * Events travel as one bound JSON array per statement, unpacked by json_each,
+ * so a thousand events are five statements rather than a hundred and fifty.
+ */
 export const insertAuditEvents = (db: Db, chain: string, events: ChainedEvent[]) =>
-  chunk(events, Math.floor(MAX_BOUND_PARAMETERS / COLUMNS)).map((part) =>
-    db
+  chunk(events, EVENTS_PER_STATEMENT).map((part) => {
+    const rows = JSON.stringify(
+      part.map((e) => [
+        e.seq,
+        e.ts,
+        e.actor.kind,
+        e.actor.id,
+        e.action,
+        e.target,
+        e.result,
+        e.ip,
+        e.user_agent,
+        e.request_id,
+        e.details ? JSON.stringify(e.details) : null,
+        e.prev_hash,
+        e.hash,
+      ]),
+    );
+    // The columns in the table's order, as drizzle's insert-select requires.
+    return db
       .insert(auditEvents)
-      .values(part.map((e) => toRow(chain, e)))
-      .onConflictDoNothing(),
-  );
+      .select(
+        sql`SELECT ${chain}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+          value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10,
+          value ->> 11, value ->> 12
+        FROM json_each(${rows}) WHERE true`,
+      )
+      .onConflictDoNothing();
+  });
 
 export const findAuditEvent = (db: Db, chain: string, seq: number) =>
   db

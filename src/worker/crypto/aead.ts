@@ -24,24 +24,29 @@ function withPrefix(body: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function stripPrefix(blob: Uint8Array): Uint8Array<ArrayBuffer> {
+function stripPrefix(blob: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   if (blob.length < FORMAT_V1.length || blob[0] !== FORMAT_V1[0] || blob[1] !== FORMAT_V1[1]) {
     throw new IntegrityError("unknown ciphertext format");
   }
-  return blob.slice(FORMAT_V1.length);
+  return blob.subarray(FORMAT_V1.length);
 }
 
 async function decrypt(
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
   body: Uint8Array<ArrayBuffer>,
-  aad: string,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (iv.length !== IV_BYTES) throw new IntegrityError("IV must be 12 bytes");
   if (body.length < TAG_BYTES) throw new IntegrityError("ciphertext shorter than its tag");
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv, additionalData: utf8(aad), tagLength: TAG_BYTES * 8 },
+      {
+        name: "AES-GCM",
+        iv,
+        additionalData: typeof aad === "string" ? utf8(aad) : aad,
+        tagLength: TAG_BYTES * 8,
+      },
       key,
       body,
     );
@@ -55,10 +60,15 @@ async function encrypt(
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
   plaintext: Uint8Array<ArrayBuffer>,
-  aad: string,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array> {
   const ct = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: utf8(aad), tagLength: TAG_BYTES * 8 },
+    {
+      name: "AES-GCM",
+      iv,
+      additionalData: typeof aad === "string" ? utf8(aad) : aad,
+      tagLength: TAG_BYTES * 8,
+    },
     key,
     plaintext,
   );
@@ -69,7 +79,7 @@ async function encrypt(
 export async function sealDetached(
   key: CryptoKey,
   plaintext: Uint8Array<ArrayBuffer>,
-  aad: string,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<{ iv: Uint8Array<ArrayBuffer>; ciphertext: Uint8Array<ArrayBuffer> }> {
   const iv = randomBytes(IV_BYTES);
   return { iv, ciphertext: withPrefix(await encrypt(key, iv, plaintext, aad)) };
@@ -78,8 +88,8 @@ export async function sealDetached(
 export async function openDetached(
   key: CryptoKey,
   iv: Uint8Array<ArrayBuffer>,
-  ciphertext: Uint8Array,
-  aad: string,
+  ciphertext: Uint8Array<ArrayBuffer>,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   return decrypt(key, iv, stripPrefix(ciphertext), aad);
 }
@@ -88,7 +98,7 @@ export async function openDetached(
 export async function seal(
   key: CryptoKey,
   plaintext: Uint8Array<ArrayBuffer>,
-  aad: string,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const iv = randomBytes(IV_BYTES);
   const ct = await encrypt(key, iv, plaintext, aad);
@@ -100,10 +110,10 @@ export async function seal(
 
 export async function open(
   key: CryptoKey,
-  sealed: Uint8Array,
-  aad: string,
+  sealed: Uint8Array<ArrayBuffer>,
+  aad: string | Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const body = stripPrefix(sealed);
   if (body.length < IV_BYTES + TAG_BYTES) throw new IntegrityError("sealed blob too short");
-  return decrypt(key, body.slice(0, IV_BYTES), body.slice(IV_BYTES), aad);
+  return decrypt(key, body.subarray(0, IV_BYTES), body.subarray(IV_BYTES), aad);
 }

@@ -13,8 +13,14 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** The runtime's native decoder where it has one (TC39 "Uint8Array to/from base64"). */
+const nativeFromBase64 = (
+  Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array<ArrayBuffer> }
+).fromBase64;
+
 /** Decodes standard base64; throws on anything else. */
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  if (nativeFromBase64) return nativeFromBase64(text);
   const binary = atob(text);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);

@@ -88,8 +88,9 @@ export async function decryptValue(
   sealed: SealedValue,
 ): Promise<string> {
   const aad = valueAad(context);
+  const aadBytes = utf8(aad);
   const dek = await cachedDek(aad, sealed.wrappedDek, async () => {
-    const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aad);
+    const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aadBytes);
     try {
       return await importAesKey(rawDek);
     } finally {
@@ -100,7 +101,7 @@ export async function decryptValue(
     dek,
     decodeStored(sealed.iv),
     decodeStored(sealed.ciphertext),
-    aad,
+    aadBytes,
   );
   try {
     return fromUtf8(plain);

@@ -12,9 +12,13 @@ import {
   findAuditEvent,
   fromRow,
   insertAuditEvents,
+  lastEventBefore,
+  latestCheckpoint,
+  pruneStatements,
   searchAudit,
   type AuditFilter,
 } from "../db/audit.js";
+import type { CheckpointSigner } from "../services/audit-checkpoints.js";
 import {
   GENESIS,
   chainHash,
@@ -53,6 +57,17 @@ const FLUSH_BATCH = 1000;
 const GROUP_WINDOW_MS = 0;
 const VERIFY_PAGE = 1000;
 
+const GENESIS_HEAD: Head = { seq: 0, hash: GENESIS };
+
+export type VerifyResult =
+  | {
+      ok: true;
+      events: number;
+      head: string;
+      checkpoint: { seq: number; hash: string; pruned_at: string } | null;
+    }
+  | { ok: false; first_bad_seq: number; reason: string };
+
 export class AuditChain {
   readonly #sql: SqlStorage;
   readonly #db: Db;
@@ -66,6 +81,7 @@ export class AuditChain {
   #nextSeq = 1;
   /** The seq of a write whose batch is in flight; events after it wait for its outcome. */
   #inFlight: number | null = null;
+  readonly #checkpoints: CheckpointSigner;
 
   constructor(options: {
     sql: SqlStorage;
@@ -74,7 +90,9 @@ export class AuditChain {
     now: () => number;
     failing?: () => boolean;
     transaction?: (body: () => void) => void;
+    checkpoints: CheckpointSigner;
   }) {
+    this.#checkpoints = options.checkpoints;
     this.#transaction = options.transaction ?? ((body) => body());
     this.#sql = options.sql;
     this.#db = options.db;
@@ -298,12 +316,18 @@ export class AuditChain {
     return events.length;
   }
 
-  /** Recomputes the chain from D1 and the unflushed events, and checks it ends at the head. */
-  async verify(): Promise<
-    { ok: true; events: number; head: string } | { ok: false; first_bad_seq: number }
-  > {
+  /**
+   * Recomputes the chain from D1 and the unflushed events, and checks it ends
+   * at the head. A pruned chain starts at its signed checkpoint instead of genesis.
+   */
+  async verify(): Promise<VerifyResult> {
+    const checkpoint = await latestCheckpoint(this.#db, this.#chain);
+    const start = checkpoint ? { seq: checkpoint.seq, hash: checkpoint.hash } : GENESIS_HEAD;
+    if (checkpoint && !(await this.#checkpoints.holds(checkpoint))) {
+      return { ok: false, first_bad_seq: checkpoint.seq, reason: "checkpoint signature invalid" };
+    }
     const events: ChainedEvent[] = [];
-    for (let after = 0; ;) {
+    for (let after = start.seq; ;) {
       const page = await chainPage(this.#db, this.#chain, after, VERIFY_PAGE);
       events.push(...page.map(fromRow));
       if (page.length < VERIFY_PAGE) break;
@@ -312,14 +336,46 @@ export class AuditChain {
     const stored = new Set(events.map((e) => e.seq));
     events.push(...this.#unflushed().filter((e) => !stored.has(e.seq)));
     events.sort((a, b) => a.seq - b.seq);
-    const broken = await firstBrokenLink(events);
-    if (broken !== null) return { ok: false, first_bad_seq: broken };
-    const last = events.at(-1);
+    const broken = firstBrokenLink(events, start);
+    if (broken !== null) return { ok: false, first_bad_seq: broken, reason: "broken link" };
+    const last = events.at(-1) ?? start;
     // A cut tail: the stored chain stops before the head the coordinator knows.
-    if ((last?.seq ?? 0) !== this.#head.seq || (last?.hash ?? GENESIS) !== this.#head.hash) {
-      return { ok: false, first_bad_seq: (last?.seq ?? 0) + 1 };
+    if (last.seq !== this.#head.seq || last.hash !== this.#head.hash) {
+      return { ok: false, first_bad_seq: last.seq + 1, reason: "chain ends before the head" };
     }
-    return { ok: true, events: events.length, head: this.#head.hash };
+    return {
+      ok: true,
+      events: events.length,
+      head: this.#head.hash,
+      checkpoint: checkpoint
+        ? { seq: checkpoint.seq, hash: checkpoint.hash, pruned_at: checkpoint.prunedAt }
+        : null,
+    };
+  }
+
+  /**
+   * Retention: deletes the events older than `before` (all flushed first) and
+   * keeps a signed checkpoint of the last one deleted. Run behind the write
+   * queue (no write in flight). Returns the checkpoint's seq and how many
+   * events went, or null when nothing was old enough.
+   */
+  async prune(before: string): Promise<{ through: number; events: number } | null> {
+    while ((await this.flush()) > 0);
+    const flushedThrough = this.#head.seq;
+    const found = await lastEventBefore(this.#db, this.#chain, before, flushedThrough);
+    const through = found?.seq ?? null;
+    const previous = await latestCheckpoint(this.#db, this.#chain);
+    if (through === null || through <= (previous?.seq ?? 0)) return null;
+    const last = await findAuditEvent(this.#db, this.#chain, through);
+    if (!last) return null;
+    const checkpoint = await this.#checkpoints.sign({
+      chain: this.#chain,
+      seq: through,
+      hash: last.hash,
+      prunedAt: this.#ts(),
+    });
+    await runBatch(this.#db, pruneStatements(this.#db, checkpoint));
+    return { through, events: through - (previous?.seq ?? 0) };
   }
 
   /** Events newest first, filtered, D1 and unflushed together. */

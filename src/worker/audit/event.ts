@@ -81,14 +81,18 @@ export function chainHash(prevHash: string, event: AuditEvent): string {
 }
 
 /**
- * Recomputes a chain from genesis. Returns the first seq that is missing, out
- * of order, or whose hash does not match; null when every link holds.
+ * Recomputes a chain from `start` (genesis, or a pruned chain's checkpoint).
+ * Returns the first seq that is missing, out of order, or whose hash does not
+ * match; null when every link holds.
  */
-export async function firstBrokenLink(events: readonly ChainedEvent[]): Promise<number | null> {
-  let prev = GENESIS;
+export function firstBrokenLink(
+  events: readonly ChainedEvent[],
+  start: { seq: number; hash: string } = { seq: 0, hash: GENESIS },
+): number | null {
+  let prev = start.hash;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    const expectedSeq = i + 1;
+    const expectedSeq = start.seq + i + 1;
     if (event.seq !== expectedSeq) return expectedSeq;
     if (event.prev_hash !== prev || chainHash(prev, event) !== event.hash) return event.seq;
     prev = event.hash;

@@ -1,8 +1,8 @@
 // Queries on the audit_events table (one chain per project, and `instance`).
-import { and, asc, desc, eq, gt, gte, lt, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, lte, max, sql } from "drizzle-orm";
 import type { ChainedEvent } from "../audit/event.js";
 import { chunk, type Db } from "./client.js";
-import { auditEvents } from "./schema.js";
+import { auditCheckpoints, auditEvents } from "./schema.js";
 
 type Row = typeof auditEvents.$inferSelect;
 
@@ -120,3 +120,38 @@ export const searchAudit = (db: Db, chain: string, f: AuditFilter, limit: number
     .orderBy(desc(auditEvents.seq))
     .limit(limit)
     .all();
+
+export type CheckpointRow = typeof auditCheckpoints.$inferSelect;
+
+/** The newest checkpoint of a chain (retention prunes from the front, so it covers the most). */
+export const latestCheckpoint = (db: Db, chain: string) =>
+  db
+    .select()
+    .from(auditCheckpoints)
+    .where(eq(auditCheckpoints.chain, chain))
+    .orderBy(desc(auditCheckpoints.seq))
+    .limit(1)
+    .get();
+
+/** The last event older than `before` (an ISO time), up to `throughSeq`. */
+export const lastEventBefore = (db: Db, chain: string, before: string, throughSeq: number) =>
+  db
+    .select({ seq: max(auditEvents.seq) })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.chain, chain),
+        lt(auditEvents.ts, before),
+        lte(auditEvents.seq, throughSeq),
+      ),
+    )
+    .get();
+
+/** One batch: the checkpoint, and the deletion of every event it covers. */
+export const pruneStatements = (db: Db, checkpoint: CheckpointRow) =>
+  [
+    db.insert(auditCheckpoints).values(checkpoint),
+    db
+      .delete(auditEvents)
+      .where(and(eq(auditEvents.chain, checkpoint.chain), lte(auditEvents.seq, checkpoint.seq))),
+  ] as const;

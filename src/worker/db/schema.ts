@@ -258,3 +258,20 @@ export const auditEvents = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.chain, t.seq] }), index("audit_events_ts").on(t.chain, t.ts)],
 );
+
+/**
+ * A signed checkpoint of a chain's pruned head: events up to `seq` were
+ * deleted by retention, and `hash` was the hash of event `seq`. `signature`
+ * is a compact JWS (ES256, the server's signing key) over the other fields.
+ */
+export const auditCheckpoints = sqliteTable(
+  "audit_checkpoints",
+  {
+    chain: text("chain").notNull(),
+    seq: integer("seq").notNull(),
+    hash: text("hash").notNull(),
+    prunedAt: text("pruned_at").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.seq] })],
+);

@@ -1,6 +1,7 @@
 // InstanceCoordinator (one per instance, `idFromName("instance")`): keeps the
 // instance audit chain (bootstrap, logins, users, teams, server keys) the way
 // a project's coordinator keeps its own.
+import { checkpointSigner } from "../services/audit-checkpoints.js";
 import { DurableObject } from "cloudflare:workers";
 import { AuditChain, AuditUnavailable } from "../audit/chain.js";
 import type { AuditInput } from "../audit/event.js";
@@ -25,6 +26,7 @@ export class InstanceCoordinator extends DurableObject<Env> {
       now: () => Date.now(),
       failing: () => this.#failing,
       transaction: (body) => ctx.storage.transactionSync(body),
+      checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
     });
     void ctx.blockConcurrencyWhile(() => this.#chain.repair());
   }

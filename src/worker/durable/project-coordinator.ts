@@ -49,6 +49,7 @@ import { Leases } from "./leases.js";
 import { newId } from "../crypto/ids.js";
 import { rewrapBatch, startRotation, type RotationJob } from "../services/key-rotation.js";
 import { maintainProject } from "../services/maintenance.js";
+import { checkpointSigner } from "../services/audit-checkpoints.js";
 import { ProjectState } from "./project-state.js";
 import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
 
@@ -63,6 +64,16 @@ export interface TestHooks {
 }
 
 const ROTATION_LEASE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** The actor of the cron job's changes. */
+const CRON: AuditContext = {
+  actor: { kind: "system", id: "cron" },
+  ip: null,
+  user_agent: null,
+  request_id: null,
+  target: null,
+};
 const ROTATION_JOB = "rotation";
 
 export class ProjectCoordinator extends DurableObject<Env> {
@@ -89,6 +100,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         now: this.#now,
         failing: () => this.#hooks.failAudit === true,
         transaction: (body) => this.ctx.storage.transactionSync(body),
+        checkpoints: checkpointSigner({ db: this.#db, masterKey: this.env.QALA_MASTER_KEY }),
       });
       await this.ctx.blockConcurrencyWhile(() => chain.repair());
       this.#chain = chain;
@@ -427,18 +439,46 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return this.#change(input.projectId, "trust.delete", audit, (d) => removeTrust(d, input));
   }
 
-  /** The cron job's work on this project (retention, version pruning), as one audited change. */
-  maintain(input: { projectId: string }) {
-    const system: AuditContext = {
-      actor: { kind: "system", id: "cron" },
-      ip: null,
-      user_agent: null,
-      request_id: null,
-      target: null,
-    };
-    return this.#change(input.projectId, "project.maintain", system, (d) =>
+  /** Runs `job` after every change queued before it, so no write is in flight meanwhile. */
+  #behindWrites<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(job);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The cron job's work on this project: retention of deleted secrets and of
+   * versions as one audited change, then audit retention (events older than
+   * `audit_retention_days` deleted behind a signed checkpoint, audited as
+   * `audit.prune`).
+   */
+  async maintain(input: { projectId: string }) {
+    const maintained = await this.#change(input.projectId, "project.maintain", CRON, (d) =>
       maintainProject(d, input.projectId),
     );
+    if (!maintained.ok) return maintained;
+    return settle(
+      this.#behindWrites(async () => ({
+        ...maintained.value,
+        audit: await this.#pruneAudit(input.projectId),
+      })),
+    );
+  }
+
+  async #pruneAudit(projectId: string) {
+    const days = (await this.#project(projectId).settings())?.audit_retention_days;
+    if (!days) return null;
+    const chain = await this.#audit(projectId);
+    const pruned = await chain.prune(new Date(this.#now() - days * DAY_MS).toISOString());
+    if (!pruned) return null;
+    chain.append({
+      ...CRON,
+      action: "audit.prune",
+      result: "ok",
+      details: { through_seq: pruned.through, events: pruned.events },
+    });
+    await this.#scheduleFlush();
+    return pruned;
   }
 
   // ---- audit ----
@@ -462,9 +502,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
   async verifyAudit(projectId: string) {
     const chain = await this.#audit(projectId);
     // Behind the write queue, so no write is in flight while the chain is read.
-    const run = this.#tail.then(() => chain.verify());
-    this.#tail = run.catch(() => undefined);
-    return settle(run);
+    return settle(this.#behindWrites(() => chain.verify()));
   }
 
   /** Flushes the audit chain to D1 now (what the alarm does). */

@@ -172,6 +172,11 @@ export class ProjectState {
     return { actor: { kind: "token", id: row.id }, grant: grantOf(row) };
   }
 
+  /** The project's settings, or null when the project does not exist. */
+  async settings(): Promise<ProjectSettings | null> {
+    return (await this.#load())?.settings ?? null;
+  }
+
   /** Takes `cost` from the actor's bucket (project changes); 429 when it is empty. */
   async take(actor: AuditActor, cost: number, now: number): Promise<void> {
     const loaded = await this.#load();

@@ -24,8 +24,16 @@ export const AuditQuerySchema = z.object({
 });
 const EventSchema = z.record(z.string(), z.unknown());
 const VerifySchema = z.union([
-  z.object({ ok: z.literal(true), events: z.number(), head: z.string() }),
-  z.object({ ok: z.literal(false), first_bad_seq: z.number() }),
+  z.object({
+    ok: z.literal(true),
+    events: z.number(),
+    head: z.string(),
+    checkpoint: z
+      .object({ seq: z.number(), hash: z.string(), pruned_at: z.string() })
+      .nullable()
+      .describe("set when retention pruned the chain: it starts after this signed point"),
+  }),
+  z.object({ ok: z.literal(false), first_bad_seq: z.number(), reason: z.string() }),
 ]);
 
 export const eventView = (e: ChainedEvent) => ({

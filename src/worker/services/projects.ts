@@ -57,6 +57,7 @@ export const ENFORCED_SETTINGS: ReadonlySet<keyof ProjectSettings> = new Set([
   "require_encrypted_payloads",
   "max_versions",
   "deleted_retention_days",
+  "audit_retention_days",
 ]);
 
 export function checkSettings(settings: ProjectSettings | undefined): void {

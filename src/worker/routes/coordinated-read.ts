@@ -7,6 +7,8 @@ import { clientAddress } from "../auth/client-address.js";
 import { coordinator, settle } from "../durable/coordinator-client.js";
 import type { ReadAnswer, ReadWhat, TlsInfo } from "../durable/read-model.js";
 import type { AppEnv } from "../env.js";
+import { AppError } from "../errors.js";
+import { assertNotThrottled, recordFailure, throttleKeys } from "../services/throttle.js";
 import { readWithToken, type ReadBase } from "../services/token-read.js";
 import { db, environmentFor } from "./router.js";
 
@@ -29,7 +31,18 @@ export async function coordinatedRead(
   if (token) {
     const tls = () =>
       (c.req.raw.cf as { tlsClientAuth?: TlsInfo } | undefined)?.tlsClientAuth ?? null;
-    return readWithToken({ db: db(c), env: c.env }, token, tls, params.project, what, base);
+    try {
+      return await readWithToken({ db: db(c), env: c.env }, token, tls, params.project, what, base);
+    } catch (error) {
+      // A failed token check spends the address's budget, as in the Worker's own
+      // check: calls only on failure, so a good read stays one call.
+      if (error instanceof AppError && error.code === "unauthorized") {
+        const keys = throttleKeys(base.ip);
+        await assertNotThrottled(c.env, keys);
+        await recordFailure(c.env, keys);
+      }
+      throw error;
+    }
   }
   const scope = await environmentFor(
     c,

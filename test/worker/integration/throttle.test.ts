@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, expectError, newUser } from "../helpers.js";
+import { api, expectError, newProject, newUser, projectToken, secretsPath } from "../helpers.js";
 
 const PASSWORD = "a long enough password";
 
@@ -56,6 +56,25 @@ describe("AuthThrottle", () => {
         })
       ).status,
     ).toBe(401);
+  });
+
+  it("budgets failed token checks on the coordinator's read path too", async () => {
+    const project = await newProject("thr");
+    const ip = "198.51.100.11";
+    const good = await projectToken(project, { role: "viewer" });
+    const bad = `${good.token.slice(0, -6)}AAAAAA`;
+    const read = (token: string, from = ip) =>
+      api("GET", `${secretsPath(project)}?values=true`, {
+        token,
+        headers: { "CF-Connecting-IP": from },
+      });
+    for (let i = 0; i < 10; i++) await expectError(await read(bad), 401, "unauthorized");
+    const locked = await read(bad);
+    await expectError(locked, 429, "rate_limited");
+    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // Another address is not affected, and a good token still reads (only failures are budgeted).
+    await expectError(await read(bad, "198.51.100.12"), 401, "unauthorized");
+    expect((await read(good.token)).status).toBe(200);
   });
 
   it("doubles the lockout each time", async () => {

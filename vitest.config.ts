@@ -26,6 +26,7 @@ export default defineConfig({
                 QALA_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
                 QALA_SSO_ALLOWED_DOMAINS: "example.com",
                 TEST_ISSUER_URL: inject("issuerUrl"),
+                TEST_WEBHOOK_URL: inject("webhookUrl"),
                 QALA_TEST_HOOKS: "1",
                 QALA_CORS_ORIGINS: "https://dashboard.qala.test",
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),

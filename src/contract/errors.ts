@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   validation_failed: 422,
   rate_limited: 429,
   internal_error: 500,
+  upstream_failed: 502,
   integrity_error: 500,
   unavailable: 503,
 } as const;

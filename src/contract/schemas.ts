@@ -62,6 +62,37 @@ export const ValueSchema = z
   .string()
   .refine((v) => v.isWellFormed(), "must be well-formed Unicode (no lone surrogates)");
 
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Where a rotation webhook is called: https, or http on loopback (development and tests). */
+export const WebhookUrlSchema = z
+  .url()
+  .max(2000)
+  .refine((u) => {
+    const url = new URL(u);
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  }, "must be https (http only on loopback)");
+
+const IntervalDaysSchema = z.number().int().min(1).max(3650);
+
+/** A rotation policy: every `interval_days`, a generated value or one a signed webhook returns. */
+export const RotationPolicySchema = z.union([
+  z.strictObject({ interval_days: IntervalDaysSchema, generate: GenerateSpecSchema }),
+  z.strictObject({
+    interval_days: IntervalDaysSchema,
+    webhook: z.strictObject({ url: WebhookUrlSchema }),
+  }),
+]);
+export type RotationPolicy = z.infer<typeof RotationPolicySchema>;
+
+export const RotationStateSchema = z.object({
+  interval_days: z.number().int(),
+  generate: GenerateSpecSchema.optional(),
+  webhook: z.object({ url: z.string() }).optional(),
+  last_rotated_at: z.string(),
+  next_rotation_at: z.string(),
+});
+
 export const TagsSchema = z.array(z.string().min(1).max(64)).max(32);
 export const NoteSchema = z.string().max(1000);
 
@@ -71,7 +102,8 @@ export const PutSecretBodySchema = z
     generate: GenerateSpecSchema.optional(),
     tags: TagsSchema.optional(),
     note: NoteSchema.optional(),
-    rotation: z.unknown().optional(),
+    /** Sets the secret's rotation policy; null removes it; left out, it stays as it was. */
+    rotation: RotationPolicySchema.nullable().optional(),
   })
   .refine((b) => (b.value === undefined) !== (b.generate === undefined), {
     message: "give exactly one of value or generate",
@@ -158,6 +190,9 @@ export const SecretWriteResultSchema = z.object({
   key: z.string(),
   version: z.number().int(),
   created_at: TimestampSchema,
+  rotation: RotationStateSchema.optional(),
+  /** With a webhook policy: the project's key for checking `Qala-Signature` (HMAC-SHA256). */
+  webhook_secret: z.string().optional(),
 });
 export const SecretVersionSchema = z.object({
   version: z.number().int(),

@@ -7,6 +7,7 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       TEST_ISSUER_URL: string;
+      TEST_WEBHOOK_URL: string;
     }
   }
 }

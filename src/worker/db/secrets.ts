@@ -113,6 +113,7 @@ export const upsertSecrets = (db: Db, rows: NewSecretRow[]) =>
           purgedAt: sql`NULL`,
           tags: sql`excluded.tags`,
           note: sql`excluded.note`,
+          rotation: sql`excluded.rotation`,
         },
       }),
   );
@@ -216,3 +217,20 @@ export const destroyVersion = (db: Db, secretId: string, version: number, at: st
     .update(secretVersions)
     .set({ wrappedDek: null, destroyedAt: at })
     .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)));
+
+/** Live secrets that carry a rotation policy, in these environments (the cron job's list). */
+export const rotatingSecrets = (db: Db, environmentIds: string[]) =>
+  environmentIds.length === 0
+    ? Promise.resolve([])
+    : db
+        .select()
+        .from(secrets)
+        .where(
+          and(
+            inArray(secrets.environmentId, environmentIds),
+            isNotNull(secrets.rotation),
+            isNull(secrets.deletedAt),
+            isNull(secrets.purgedAt),
+          ),
+        )
+        .all();

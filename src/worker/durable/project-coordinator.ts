@@ -39,6 +39,7 @@ import {
   restoreSecret,
   revokeVersion,
   rollbackSecret,
+  rotateSecret,
   type BulkInput,
   type PutInput,
   type SecretTarget,
@@ -50,6 +51,9 @@ import { newId } from "../crypto/ids.js";
 import { rewrapBatch, startRotation, type RotationJob } from "../services/key-rotation.js";
 import { maintainProject } from "../services/maintenance.js";
 import { checkpointSigner } from "../services/audit-checkpoints.js";
+import { fetchRotatedValue, isDue, parseRotation, webhookSecret } from "../services/rotation.js";
+import { rotatingSecrets } from "../db/secrets.js";
+import { listEnvironments } from "../db/projects.js";
 import { ProjectState } from "./project-state.js";
 import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
 
@@ -349,6 +353,10 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return this.#change(input.projectId, "secret.rollback", audit, (d) => rollbackSecret(d, input));
   }
 
+  rotateSecret(input: SecretTarget & { value?: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.rotate", audit, (d) => rotateSecret(d, input));
+  }
+
   revokeVersion(input: SecretTarget & { version: number }, audit: AuditContext) {
     return this.#change(input.projectId, "secret.revoke", audit, (d) => revokeVersion(d, input));
   }
@@ -458,11 +466,73 @@ export class ProjectCoordinator extends DurableObject<Env> {
     );
     if (!maintained.ok) return maintained;
     return settle(
-      this.#behindWrites(async () => ({
-        ...maintained.value,
-        audit: await this.#pruneAudit(input.projectId),
-      })),
+      (async () => {
+        const audit = await this.#behindWrites(() => this.#pruneAudit(input.projectId));
+        // Not behind the queue: each rotation is a change of its own, queued in turn.
+        const rotation = await this.#rotateDue(input.projectId);
+        return { ...maintained.value, audit, rotation };
+      })(),
     );
+  }
+
+  /**
+   * Rotates every secret of the project whose policy is due. A webhook is
+   * called outside the write queue (its value then lands as a change); a
+   * failure is audited as `secret.rotate` with result `error`, and the next
+   * run tries again.
+   */
+  async #rotateDue(projectId: string) {
+    const environments = await listEnvironments(this.#db, projectId);
+    const rows = await rotatingSecrets(
+      this.#db,
+      environments.map((e) => e.id),
+    );
+    let rotated = 0;
+    let failed = 0;
+    for (const row of rows) {
+      const policy = parseRotation(row.rotation);
+      if (!policy || !isDue(policy, this.#now())) continue;
+      const environment = environments.find((e) => e.id === row.environmentId)!;
+      const audit = { ...CRON, target: `${environment.slug}/${row.key}` };
+      let value: string | undefined;
+      if ("webhook" in policy) {
+        try {
+          value = await fetchRotatedValue({
+            url: policy.webhook.url,
+            secret: await webhookSecret(
+              { db: this.#db, masterKey: this.env.QALA_MASTER_KEY },
+              projectId,
+            ),
+            payload: {
+              project_id: projectId,
+              environment: environment.slug,
+              key: row.key,
+              current_version: row.currentVersion,
+            },
+            now: this.#now,
+          });
+        } catch (error) {
+          const details =
+            error instanceof AppError ? { code: error.code, ...(error.details as object) } : null;
+          (await this.#audit(projectId)).append({
+            ...audit,
+            action: "secret.rotate",
+            result: "error",
+            details,
+          });
+          await this.#scheduleFlush();
+          failed++;
+          continue;
+        }
+      }
+      const result = await this.rotateSecret(
+        { projectId, environment: environment.id, key: row.key, actor: "system:cron", value },
+        audit,
+      );
+      if (result.ok) rotated++;
+      else failed++;
+    }
+    return { rotated, failed };
   }
 
   async #pruneAudit(projectId: string) {

@@ -21,8 +21,10 @@ import {
   jsonBody,
   newRouter,
   readDeps,
+  recordProjectEvent,
   secretTarget,
 } from "./router.js";
+import { fetchRotatedValue, parseRotation, webhookSecret } from "../services/rotation.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets/{key}";
 const VersionParams = SecretParams.extend({ version: z.coerce.number().int().min(1) });
@@ -100,16 +102,47 @@ export const secretVersionRoutes = newRouter()
       method: "post",
       path: `${BASE}/rotate`,
       request: { params: SecretParams },
-      responses: { 409: errorResponse, ...ERRORS },
+      responses: {
+        200: json(SecretWriteResultSchema, "the new version, from the secret's rotation policy"),
+        409: errorResponse,
+        502: errorResponse,
+        ...ERRORS,
+      },
     }),
     async (c) => {
-      const { project, env, key } = c.req.valid("param");
-      const scope = await environmentFor(c, { project, env }, "secrets:rotate", "secret.rotate");
-      const secret = await findSecret(db(c), scope.environment.id, key);
-      if (!secret || secret.deletedAt || secret.purgedAt) {
-        throw new AppError("not_found", "secret not found");
+      const params = c.req.valid("param");
+      const { stub, target, audit } = await secretTarget(c, params, "secrets:rotate");
+      const secret = await findSecret(db(c), target.environment, params.key);
+      const policy = parseRotation(secret?.rotation ?? null);
+      let value: string | undefined;
+      if (secret && policy && "webhook" in policy) {
+        // The webhook is called here, outside the coordinator's write queue; a failure is audited.
+        try {
+          value = await fetchRotatedValue({
+            url: policy.webhook.url,
+            secret: await webhookSecret(readDeps(c), target.projectId),
+            payload: {
+              project_id: target.projectId,
+              environment: params.env,
+              key: params.key,
+              current_version: secret.currentVersion,
+            },
+            now: Date.now,
+          });
+        } catch (error) {
+          if (error instanceof AppError) {
+            await recordProjectEvent(c, target.projectId, {
+              action: "secret.rotate",
+              target: audit.target,
+              result: "error",
+              details: { code: error.code, ...(error.details as object) },
+            });
+          }
+          throw error;
+        }
       }
-      // Rotation policies arrive with the lifecycle work; until then no secret has one.
-      throw new AppError("conflict", "this secret has no rotation policy");
+      const result = await settle(stub.rotateSecret({ ...target, value }, audit));
+      c.header("ETag", `"${result.version}"`);
+      return c.json(result, 200);
     },
   );

@@ -36,8 +36,10 @@ import {
   jsonBody,
   newRouter,
   noStore,
+  readDeps,
   secretTarget,
 } from "./router.js";
+import { webhookSecret } from "../services/rotation.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets";
 
@@ -117,11 +119,6 @@ secretRoutes.openapi(
   async (c) => {
     const params = c.req.valid("param");
     const body = c.req.valid("json");
-    if (body.rotation !== undefined) {
-      throw new AppError("validation_failed", "rotation policies are not supported yet", {
-        details: [{ path: ["rotation"], message: "not supported yet" }],
-      });
-    }
     const value = body.value ?? generateValue(body.generate!);
     checkValueSize(params.key, value);
     const { stub, target, audit, settings } = await secretTarget(c, params, "secrets:write");
@@ -133,13 +130,22 @@ secretRoutes.openapi(
           value,
           tags: body.tags,
           note: body.note,
+          rotation: body.rotation,
           precondition: parsePrecondition(c.req.header("If-Match"), c.req.header("If-None-Match")),
         },
         audit,
       ),
     );
     c.header("ETag", `"${result.version}"`);
-    return c.json(result, created ? 201 : 200);
+    // Whoever sets a webhook policy gets the key its receiver checks signatures with.
+    const webhook_secret =
+      body.rotation && "webhook" in body.rotation
+        ? await webhookSecret(readDeps(c), target.projectId)
+        : undefined;
+    return c.json(
+      { ...result, ...(webhook_secret ? { webhook_secret } : {}) },
+      created ? 201 : 200,
+    );
   },
 );
 

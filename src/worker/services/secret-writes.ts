@@ -23,6 +23,9 @@ import {
 import { encryptValue } from "../crypto/envelope.js";
 import { newId } from "../crypto/ids.js";
 import { AppError } from "../errors.js";
+import type { RotationPolicy } from "../../contract/index.js";
+import { generateValue } from "../crypto/generate.js";
+import { parseRotation, rotationView, storeRotation } from "./rotation.js";
 import { activeKekFor } from "./kek-provider.js";
 import { decryptVersion } from "./secrets-read.js";
 
@@ -58,6 +61,8 @@ export interface PutInput extends SecretTarget {
   tags?: string[];
   note?: string;
   precondition?: Precondition;
+  /** A new rotation policy, null to remove it; left out, the secret keeps its own. */
+  rotation?: RotationPolicy | null;
 }
 
 const exists = (s: SecretRow | undefined): s is SecretRow =>
@@ -110,7 +115,14 @@ async function changeContext(
 async function planVersion(
   { projectId, environment, kek, at }: ChangeContext,
   current: SecretRow | undefined,
-  change: { key: string; value: string; tags?: string[]; note?: string; actor: string },
+  change: {
+    key: string;
+    value: string;
+    tags?: string[];
+    note?: string;
+    actor: string;
+    rotation?: RotationPolicy | null;
+  },
 ): Promise<PlannedVersion> {
   const secretId = current?.id ?? newId("sec");
   const version = (current?.currentVersion ?? 0) + 1;
@@ -130,6 +142,10 @@ async function planVersion(
       updatedBy: change.actor,
       tags: change.tags ? JSON.stringify(change.tags) : (current?.tags ?? "[]"),
       note: change.note ?? current?.note ?? null,
+      rotation:
+        change.rotation === undefined
+          ? (current?.rotation ?? null)
+          : change.rotation && storeRotation(change.rotation, at),
     },
     version: {
       secretId,
@@ -174,11 +190,44 @@ export async function putSecret(
   const context = await changeContext(deps, input.projectId, environment);
   const planned = await planVersion(context, current, input);
   await landVersions(deps, environment.id, [planned]);
+  const rotation = parseRotation(planned.secret.rotation ?? null);
   return {
     key: input.key,
     version: planned.version.version,
     created_at: context.at,
     created: !exists(current),
+    ...(rotation ? { rotation: rotationView(rotation) } : {}),
+  };
+}
+
+/**
+ * Rotates a secret by its policy: a generated value, or `value` (what its
+ * webhook returned, fetched before the change). 409 without a policy.
+ */
+export async function rotateSecret(
+  deps: WriteDeps,
+  input: SecretTarget & { value?: string },
+): Promise<SecretWriteResult> {
+  const environment = await environmentOf(deps, input.projectId, input.environment);
+  const current = await findSecret(deps.db, environment.id, input.key);
+  if (!exists(current)) throw new AppError("not_found", "secret not found");
+  const policy = parseRotation(current.rotation);
+  if (!policy) throw new AppError("conflict", "this secret has no rotation policy");
+  const value = "generate" in policy ? generateValue(policy.generate) : input.value;
+  if (value === undefined) throw new Error("a webhook rotation needs the webhook's value");
+  const context = await changeContext(deps, input.projectId, environment);
+  const { interval_days, ...rest } = policy;
+  const next =
+    "webhook" in rest
+      ? { interval_days, webhook: rest.webhook }
+      : { interval_days, generate: rest.generate };
+  const planned = await planVersion(context, current, { ...input, value, rotation: next });
+  await landVersions(deps, environment.id, [planned]);
+  return {
+    key: input.key,
+    version: planned.version.version,
+    created_at: context.at,
+    rotation: rotationView(parseRotation(planned.secret.rotation!)!),
   };
 }
 

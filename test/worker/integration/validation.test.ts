@@ -69,7 +69,9 @@ describe("bad input gets a clear error and changes nothing", () => {
       { generate: { charset: "emoji" } },
       { value: "x", surprise: true },
       { value: "\ud800" },
-      { value: "x", rotation: { interval_days: 30, generate: {} } },
+      { value: "x", rotation: { interval_days: 0, generate: {} } },
+      { value: "x", rotation: { interval_days: 30 } },
+      { value: "x", rotation: { interval_days: 30, webhook: { url: "http://example.com/hook" } } },
     ];
     for (const body of cases) {
       const res = await unchangedAfter(

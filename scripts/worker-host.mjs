@@ -26,8 +26,13 @@ export function buildWorker(outDir) {
   if (result.status !== 0) throw new Error("wrangler build failed");
 }
 
-/** Starts the built Worker; resolves to its origin and a dispose function. */
-export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {} }) {
+/**
+ * Starts the built Worker; resolves to its origin and a dispose function.
+ * With `persistDir`, D1 and Durable Object storage live there, so a second
+ * host on the same directory (say, with another QALA_MASTER_KEY) sees the
+ * same data; migrations already applied are skipped.
+ */
+export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, persistDir }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
   delete workerOptions.modulesRules;
   for (const [name, value] of Object.entries(workerOptions)) {
@@ -49,6 +54,9 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {} }
     port,
   });
   options.logRequests = false;
+  if (persistDir) {
+    options.resourcePersistencePath = persistDir;
+  }
   Object.assign(options, extra);
   const mf = new Miniflare(options);
   const url = await mf.ready;
@@ -56,9 +64,19 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {} }
   const migrations = readdirSync(`${root}migrations`)
     .filter((f) => f.endsWith(".sql"))
     .sort();
-  for (const file of migrations) {
+  // The table wrangler keeps its own record of applied migrations in.
+  await db
+    .prepare(
+      "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+    )
+    .run();
+  const applied = new Set(
+    (await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name),
+  );
+  for (const file of migrations.filter((f) => !applied.has(f))) {
     const sql = readFileSync(`${root}migrations/${file}`, "utf8");
     for (const statement of unstable_splitSqlQuery(sql)) await db.prepare(statement).run();
+    await db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(file).run();
   }
   return { origin: url.origin, bootstrapToken: "host-bootstrap", dispose: () => mf.dispose() };
 }

@@ -1,8 +1,8 @@
 // The master keyring from QALA_MASTER_KEY: comma-separated `id:base64(32 bytes)`.
 // The first key is active (it wraps new KEKs); the others can only unwrap, which
 // is what lets the master key rotate without a flag day.
-import { fromBase64 } from "./encoding.js";
-import { importAesKey } from "./aead.js";
+import { fromBase64, toBase64 } from "./encoding.js";
+import { IntegrityError, importAesKey, open, seal } from "./aead.js";
 
 export interface MasterKeyring {
   readonly activeId: string;
@@ -53,4 +53,24 @@ export async function parseMasterKeyring(source: string): Promise<MasterKeyring>
   }
   if (!activeId) throw new MasterKeyConfigError("QALA_MASTER_KEY holds no key");
   return { activeId, keys };
+}
+
+/**
+ * Re-wraps a key sealed by any configured master key under the active one,
+ * with the same AAD. The raw key exists only inside this call.
+ */
+export async function rewrapUnderActive(
+  ring: MasterKeyring,
+  wrapped: { wrappedKey: string; wrappedBy: string },
+  aad: string,
+): Promise<{ wrappedKey: string; wrappedBy: string }> {
+  const from = ring.keys.get(wrapped.wrappedBy);
+  if (!from) throw new IntegrityError(`master key ${wrapped.wrappedBy} is not configured`);
+  const raw = await open(from, fromBase64(wrapped.wrappedKey), aad);
+  try {
+    const sealed = await seal(ring.keys.get(ring.activeId)!, raw, aad);
+    return { wrappedKey: toBase64(sealed), wrappedBy: ring.activeId };
+  } finally {
+    raw.fill(0);
+  }
 }

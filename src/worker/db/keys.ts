@@ -1,5 +1,5 @@
 // Queries on wrapped keys (KEKs).
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "./client.js";
 import { keys } from "./schema.js";
 
@@ -41,3 +41,30 @@ export const projectKeks = (db: Db, environmentIds: string[]) =>
     .where(and(eq(keys.scope, "environment"), inArray(keys.scopeId, environmentIds)))
     .orderBy(keys.scopeId, desc(keys.version))
     .all();
+
+/** Instance keys (pepper, signing keys, …) that some other master key than `activeId` wraps. */
+export const instanceKeysNotWrappedBy = (db: Db, activeId: string) =>
+  db
+    .select()
+    .from(keys)
+    .where(
+      and(eq(keys.scope, "instance"), ne(keys.wrappedBy, activeId), ne(keys.state, "destroyed")),
+    )
+    .all();
+
+export const setWrapping = (
+  db: Db,
+  id: string,
+  wrapped: { wrappedKey: string; wrappedBy: string },
+) => db.update(keys).set(wrapped).where(eq(keys.id, id));
+
+/** The master keys that still wrap a key nobody destroyed. */
+export const masterKeysInUse = async (db: Db) =>
+  (
+    await db
+      .selectDistinct({ id: keys.wrappedBy })
+      .from(keys)
+      .where(ne(keys.state, "destroyed"))
+      .orderBy(keys.wrappedBy)
+      .all()
+  ).map((r) => r.id);

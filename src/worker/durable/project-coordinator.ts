@@ -53,6 +53,7 @@ import { maintainProject } from "../services/maintenance.js";
 import { checkpointSigner } from "../services/audit-checkpoints.js";
 import { fetchRotatedValue, isDue, parseRotation, webhookSecret } from "../services/rotation.js";
 import { rotatingSecrets } from "../db/secrets.js";
+import { rewrapProjectKeks } from "../services/master-key.js";
 import { listEnvironments } from "../db/projects.js";
 import { ProjectState } from "./project-state.js";
 import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
@@ -69,6 +70,15 @@ export interface TestHooks {
 
 const ROTATION_LEASE_MS = 60_000;
 const DAY_MS = 86_400_000;
+
+/** The actor of the master-key job's changes. */
+const SYSTEM_MASTER_KEY: AuditContext = {
+  actor: { kind: "system", id: "master-key" },
+  ip: null,
+  user_agent: null,
+  request_id: null,
+  target: null,
+};
 
 /** The actor of the cron job's changes. */
 const CRON: AuditContext = {
@@ -445,6 +455,16 @@ export class ProjectCoordinator extends DurableObject<Env> {
 
   removeTrust(input: { projectId: string; trustId: string }, audit: AuditContext) {
     return this.#change(input.projectId, "trust.delete", audit, (d) => removeTrust(d, input));
+  }
+
+  /** Master-key rotation: re-wraps this project's KEKs under the active master key. */
+  rewrapKeks(input: { projectId: string }) {
+    return this.#change(input.projectId, "key.rewrap", SYSTEM_MASTER_KEY, async (d) => {
+      const statements = await rewrapProjectKeks(d.db, d.masterKey, input.projectId);
+      if (statements.length) await d.land(statements);
+      this.#state?.invalidate();
+      return { rewrapped: statements.length };
+    });
   }
 
   /** Runs `job` after every change queued before it, so no write is in flight meanwhile. */

@@ -77,6 +77,7 @@ export class ProjectState {
     this.#tokens.clear();
     this.#roles = undefined;
     this.#rows.clear();
+    this.#keks.clear();
   }
 
   #load(): Promise<Loaded | null> {

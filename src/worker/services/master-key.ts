@@ -1,0 +1,52 @@
+// Master-key rotation: with a new key first in QALA_MASTER_KEY, every KEK and
+// every instance key is re-wrapped under it (values and DEKs are untouched),
+// after which the old key can be removed from the configuration.
+import type { BatchItem } from "drizzle-orm/batch";
+import { loadMasterKeyring, rewrapUnderActive } from "../crypto/master-keys.js";
+import { kekAad } from "../crypto/envelope.js";
+import { instanceAad } from "../crypto/instance-keys.js";
+import type { Db } from "../db/client.js";
+import {
+  instanceKeysNotWrappedBy,
+  masterKeysInUse,
+  projectKeks,
+  setWrapping,
+  type KeyRow,
+} from "../db/keys.js";
+import { listEnvironments } from "../db/projects.js";
+
+async function rewrapStatements(
+  db: Db,
+  masterKey: string,
+  rows: KeyRow[],
+  aadOf: (row: KeyRow) => string,
+): Promise<BatchItem<"sqlite">[]> {
+  const ring = await loadMasterKeyring(masterKey);
+  const stale = rows.filter((r) => r.wrappedBy !== ring.activeId && r.state !== "destroyed");
+  // The new wrappings first: drizzle statements are thenables, so they must not pass through await.
+  const wrapped = await Promise.all(stale.map((row) => rewrapUnderActive(ring, row, aadOf(row))));
+  return stale.map((row, i) => setWrapping(db, row.id, wrapped[i]!));
+}
+
+/** Statements re-wrapping a project's KEKs under the active master key (run by its coordinator). */
+export async function rewrapProjectKeks(db: Db, masterKey: string, projectId: string) {
+  const environments = await listEnvironments(db, projectId);
+  if (environments.length === 0) return [];
+  const keks = await projectKeks(
+    db,
+    environments.map((e) => e.id),
+  );
+  return rewrapStatements(db, masterKey, keks, (k) => kekAad(k.scopeId, k.version));
+}
+
+/** Statements re-wrapping the instance keys (pepper, signing, payload, cookie, webhook keys). */
+export async function rewrapInstanceKeys(db: Db, masterKey: string) {
+  const ring = await loadMasterKeyring(masterKey);
+  const rows = await instanceKeysNotWrappedBy(db, ring.activeId);
+  return rewrapStatements(db, masterKey, rows, (k) => instanceAad(k.scopeId, k.version));
+}
+
+export async function masterKeyStatus(db: Db, masterKey: string) {
+  const ring = await loadMasterKeyring(masterKey);
+  return { active: ring.activeId, in_use: await masterKeysInUse(db) };
+}

@@ -15,6 +15,9 @@ export const PERMISSIONS = [
   "tokens:manage",
   "audit:read",
   "keys:manage",
+  "transit:encrypt",
+  "transit:decrypt",
+  "transit:manage",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

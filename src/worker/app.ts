@@ -27,6 +27,8 @@ import { VERSION, health } from "./routes/health.js";
 import { projectRoutes } from "./routes/projects.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { secretVersionRoutes } from "./routes/secret-versions.js";
+import { vaultApp } from "./vault/app.js";
+import { KeyProviderError } from "./crypto/transit-client.js";
 
 /** Routes that authenticate on their own terms (bootstrap token, credentials, ID tokens). */
 const PUBLIC_PATHS = /^\/v1\/(bootstrap|auth\/(login|refresh|logout|oidc|sso\/[a-z]+))$/;
@@ -94,6 +96,7 @@ export function createApp() {
   app.route("/", adminRoutes);
   app.route("/", auditRoutes);
   app.route("/", keyRoutes);
+  app.route("/vault", vaultApp());
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
@@ -118,6 +121,10 @@ export function createApp() {
       return render(c, error);
     }
     if (error instanceof HTTPException) return render(c, fromHttpException(error));
+    if (error instanceof KeyProviderError) {
+      console.error("key provider", error.message, c.get("requestId"));
+      return render(c, new AppError("unavailable", "the key provider is unavailable"));
+    }
     // Unknown errors become a bare 500; only the error's class name is logged,
     // since a message could quote input.
     console.error("unhandled error", error.name, c.get("requestId"));

@@ -9,8 +9,15 @@ export interface Env {
   PROJECT_COORDINATOR: DurableObjectNamespace<ProjectCoordinator>;
   AUTH_THROTTLE: DurableObjectNamespace<AuthThrottle>;
   INSTANCE_COORDINATOR: DurableObjectNamespace<InstanceCoordinator>;
-  /** Comma-separated `id:base64(32 bytes)`; the first is active. */
+  /** Comma-separated `id:base64(32 bytes)`; the first is active (the local key provider). */
   QALA_MASTER_KEY: string;
+  /** `local` (default: QALA_MASTER_KEY) or `remote` (a Transit KMS: the three below). */
+  QALA_KEY_PROVIDER?: string;
+  /** The KMS's Vault address: Vault itself, or `<qala-url>/vault`. */
+  QALA_KMS_URL?: string;
+  QALA_KMS_TOKEN?: string;
+  /** The Transit key that wraps this instance's keys. */
+  QALA_KMS_KEY?: string;
   QALA_BOOTSTRAP_TOKEN: string;
   QALA_CORS_ORIGINS?: string;
   QALA_ISSUER?: string;

@@ -9,6 +9,7 @@ import { openDb } from "./db/client.js";
 import type { Env } from "./env.js";
 import { AppError } from "./errors.js";
 import { getPayloadKey } from "./services/server-keys.js";
+import { keySource } from "./crypto/master-keys.js";
 
 export const ENCRYPTED_MARK = "Qala-Encrypted-Request";
 export const RESPONSE_KEY_HEADER = "Qala-Response-Key";
@@ -19,7 +20,7 @@ const ALGORITHMS = {
 };
 
 export async function jwks(env: Env) {
-  const { kid, publicJwk } = await getPayloadKey(openDb(env.DB), env.QALA_MASTER_KEY);
+  const { kid, publicJwk } = await getPayloadKey(openDb(env.DB), keySource(env));
   return { keys: [{ ...publicJwk, kid, use: "enc", alg: "ECDH-ES+A256KW" }] };
 }
 
@@ -31,7 +32,7 @@ export async function openRequest(request: Request, env: Env): Promise<Request> 
   headers.delete(ENCRYPTED_MARK); // only this module may say a body was encrypted
   if (!JOSE.test(request.headers.get("Content-Type") ?? ""))
     return new Request(request, { headers });
-  const { key } = await getPayloadKey(openDb(env.DB), env.QALA_MASTER_KEY);
+  const { key } = await getPayloadKey(openDb(env.DB), keySource(env));
   let plaintext: Uint8Array;
   try {
     const jwe = new TextDecoder().decode(await request.arrayBuffer()).trim();

@@ -41,25 +41,15 @@ export async function createKek(
   version: number,
 ): Promise<{ wrapped: WrappedKek; key: CryptoKey }> {
   const raw = randomBytes(32);
-  const master = ring.keys.get(ring.activeId)!;
-  const sealed = await seal(master, raw, kekAad(environmentId, version));
+  const wrapped = await ring.wrap(raw, kekAad(environmentId, version));
   const key = await importAesKey(raw);
   raw.fill(0);
-  return {
-    wrapped: { environmentId, version, wrappedKey: toBase64(sealed), wrappedBy: ring.activeId },
-    key,
-  };
+  return { wrapped: { environmentId, version, ...wrapped }, key };
 }
 
 /** Unwraps a KEK into a non-extractable key, with whichever master key wrapped it. */
 export async function unwrapKek(ring: MasterKeyring, kek: WrappedKek): Promise<CryptoKey> {
-  const master = ring.keys.get(kek.wrappedBy);
-  if (!master) throw new IntegrityError(`master key ${kek.wrappedBy} is not configured`);
-  const raw = await open(
-    master,
-    decodeStored(kek.wrappedKey),
-    kekAad(kek.environmentId, kek.version),
-  );
+  const raw = await ring.unwrap(kek, kekAad(kek.environmentId, kek.version));
   try {
     return await importAesKey(raw);
   } finally {

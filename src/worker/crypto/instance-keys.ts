@@ -1,10 +1,8 @@
 // Server-wide secrets wrapped by the master key: the password pepper and the
 // ES256 signing keys of access tokens. Wrapping (not deriving from the master
 // key) is what lets them survive a master-key rotation unchanged.
-import { open, seal } from "./aead.js";
-import { fromBase64, randomBytes, toBase64 } from "./encoding.js";
+import { randomBytes } from "./encoding.js";
 import type { MasterKeyring } from "./master-keys.js";
-import { IntegrityError } from "./aead.js";
 
 export const instanceAad = (name: string, version: number) => `qala:instance:${name}:${version}`;
 
@@ -21,18 +19,14 @@ export async function sealInstanceSecret(
   version: number,
   secret: Uint8Array<ArrayBuffer>,
 ): Promise<WrappedInstanceSecret> {
-  const master = ring.keys.get(ring.activeId)!;
-  const sealed = await seal(master, secret, instanceAad(name, version));
-  return { name, version, wrappedKey: toBase64(sealed), wrappedBy: ring.activeId };
+  return { name, version, ...(await ring.wrap(secret, instanceAad(name, version))) };
 }
 
 export async function openInstanceSecret(
   ring: MasterKeyring,
   wrapped: WrappedInstanceSecret,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const master = ring.keys.get(wrapped.wrappedBy);
-  if (!master) throw new IntegrityError(`master key ${wrapped.wrappedBy} is not configured`);
-  return open(master, fromBase64(wrapped.wrappedKey), instanceAad(wrapped.name, wrapped.version));
+  return ring.unwrap(wrapped, instanceAad(wrapped.name, wrapped.version));
 }
 
 export const newPepper = () => randomBytes(32);

@@ -1,27 +1,76 @@
-// The master keyring from QALA_MASTER_KEY: comma-separated `id:base64(32 bytes)`.
-// The first key is active (it wraps new KEKs); the others can only unwrap, which
-// is what lets the master key rotate without a flag day.
+// The master key, from a key provider (DESIGN §3). A provider wraps and
+// unwraps key material (KEKs, instance keys) with an AAD; it never sees a
+// secret value.
+//   local:  QALA_MASTER_KEY = comma-separated `id:base64(32 bytes)`; the first
+//           is active (it wraps), the others only unwrap, which is what lets
+//           the master key rotate without a flag day.
+//   remote: a Transit-style KMS (Vault's Transit engine, or another Qalá's
+//           /vault/v1/transit) wraps and unwraps; the master key never enters
+//           this Worker. See ./transit-client.ts.
 import { fromBase64, toBase64 } from "./encoding.js";
 import { IntegrityError, importAesKey, open, seal } from "./aead.js";
+import { remoteKeyring, type RemoteKeySettings } from "./transit-client.js";
+
+export interface Wrapped {
+  wrappedKey: string;
+  /** The master key that wrapped it: a local id, or `transit:<key name>`. */
+  wrappedBy: string;
+}
 
 export interface MasterKeyring {
   readonly activeId: string;
-  readonly keys: ReadonlyMap<string, CryptoKey>;
+  wrap(raw: Uint8Array<ArrayBuffer>, aad: string): Promise<Wrapped>;
+  unwrap(wrapped: Wrapped, aad: string): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 const MASTER_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A key source naming the remote provider starts with this (not a valid local id). */
+const REMOTE_PREFIX = "@remote ";
 
 export class MasterKeyConfigError extends Error {
   override readonly name = "MasterKeyConfigError";
 }
 
+/**
+ * What every call site passes as `masterKey`: QALA_MASTER_KEY for the local
+ * provider, or the remote provider's settings (QALA_KEY_PROVIDER=remote with
+ * QALA_KMS_URL, QALA_KMS_TOKEN and QALA_KMS_KEY).
+ */
+export function keySource(env: {
+  QALA_MASTER_KEY?: string;
+  QALA_KEY_PROVIDER?: string;
+  QALA_KMS_URL?: string;
+  QALA_KMS_TOKEN?: string;
+  QALA_KMS_KEY?: string;
+}): string {
+  if ((env.QALA_KEY_PROVIDER ?? "local") === "local") return env.QALA_MASTER_KEY ?? "";
+  if (env.QALA_KEY_PROVIDER !== "remote") {
+    throw new MasterKeyConfigError("QALA_KEY_PROVIDER is `local` or `remote`");
+  }
+  if (!env.QALA_KMS_URL || !env.QALA_KMS_TOKEN || !env.QALA_KMS_KEY) {
+    throw new MasterKeyConfigError(
+      "the remote key provider needs QALA_KMS_URL, QALA_KMS_TOKEN and QALA_KMS_KEY",
+    );
+  }
+  const settings: RemoteKeySettings = {
+    url: env.QALA_KMS_URL,
+    token: env.QALA_KMS_TOKEN,
+    key: env.QALA_KMS_KEY,
+  };
+  return REMOTE_PREFIX + JSON.stringify(settings);
+}
+
 let cached: { source: string; ring: Promise<MasterKeyring> } | undefined;
 
-/** Parses and imports the keyring once per isolate (per distinct configuration string). */
+/** Builds the keyring once per isolate (per distinct configuration string). */
 export function loadMasterKeyring(source: string | undefined): Promise<MasterKeyring> {
   if (!source) throw new MasterKeyConfigError("QALA_MASTER_KEY is not set");
   if (cached?.source !== source) {
-    const ring = parseMasterKeyring(source);
+    const ring = source.startsWith(REMOTE_PREFIX)
+      ? Promise.resolve(
+          remoteKeyring(JSON.parse(source.slice(REMOTE_PREFIX.length)) as RemoteKeySettings),
+        )
+      : parseMasterKeyring(source);
     ring.catch(() => (cached = undefined));
     cached = { source, ring };
   }
@@ -52,24 +101,39 @@ export async function parseMasterKeyring(source: string): Promise<MasterKeyring>
     activeId ??= id;
   }
   if (!activeId) throw new MasterKeyConfigError("QALA_MASTER_KEY holds no key");
-  return { activeId, keys };
+  const active = activeId;
+  return {
+    activeId: active,
+    async wrap(raw, aad) {
+      const sealed = await seal(keys.get(active)!, raw, aad);
+      return { wrappedKey: toBase64(sealed), wrappedBy: active };
+    },
+    async unwrap(wrapped, aad) {
+      const key = keys.get(wrapped.wrappedBy);
+      if (!key) throw new IntegrityError(`master key ${wrapped.wrappedBy} is not configured`);
+      let blob: Uint8Array<ArrayBuffer>;
+      try {
+        blob = fromBase64(wrapped.wrappedKey);
+      } catch {
+        throw new IntegrityError("a wrapped key is not base64");
+      }
+      return open(key, blob, aad);
+    },
+  };
 }
 
 /**
- * Re-wraps a key sealed by any configured master key under the active one,
+ * Re-wraps a key wrapped by any configured master key under the active one,
  * with the same AAD. The raw key exists only inside this call.
  */
 export async function rewrapUnderActive(
   ring: MasterKeyring,
-  wrapped: { wrappedKey: string; wrappedBy: string },
+  wrapped: Wrapped,
   aad: string,
-): Promise<{ wrappedKey: string; wrappedBy: string }> {
-  const from = ring.keys.get(wrapped.wrappedBy);
-  if (!from) throw new IntegrityError(`master key ${wrapped.wrappedBy} is not configured`);
-  const raw = await open(from, fromBase64(wrapped.wrappedKey), aad);
+): Promise<Wrapped> {
+  const raw = await ring.unwrap(wrapped, aad);
   try {
-    const sealed = await seal(ring.keys.get(ring.activeId)!, raw, aad);
-    return { wrappedKey: toBase64(sealed), wrappedBy: ring.activeId };
+    return await ring.wrap(raw, aad);
   } finally {
     raw.fill(0);
   }

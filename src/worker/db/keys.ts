@@ -68,3 +68,12 @@ export const masterKeysInUse = async (db: Db) =>
       .orderBy(keys.wrappedBy)
       .all()
   ).map((r) => r.id);
+
+/** Every version of a Transit key, newest first. */
+export const transitKeyVersions = (db: Db, scopeId: string) =>
+  db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.scope, "transit"), eq(keys.scopeId, scopeId)))
+    .orderBy(desc(keys.version))
+    .all();

@@ -53,12 +53,15 @@ export const environments = sqliteTable(
   (t) => [uniqueIndex("environments_project_slug").on(t.projectId, t.slug)],
 );
 
-/** Key-encryption keys (scope `environment`) and instance keys, wrapped by a master key. */
+/**
+ * Key-encryption keys (scope `environment`), instance keys and Transit keys
+ * (scope `transit`, scope_id `<project id>:<name>`), wrapped by a master key.
+ */
 export const keys = sqliteTable(
   "keys",
   {
     id: text("id").primaryKey(),
-    scope: text("scope", { enum: ["instance", "environment"] }).notNull(),
+    scope: text("scope", { enum: ["instance", "environment", "transit"] }).notNull(),
     scopeId: text("scope_id").notNull(),
     version: integer("version").notNull(),
     wrappedKey: text("wrapped_key").notNull(),

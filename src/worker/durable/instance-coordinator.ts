@@ -16,6 +16,7 @@ import { openDb } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
 import type { Env } from "../env.js";
 import type { Result } from "../errors.js";
+import { keySource } from "../crypto/master-keys.js";
 
 const FLUSH_DELAY_MS = 1000;
 const PROJECTS_PER_STEP = 25;
@@ -49,7 +50,7 @@ export class InstanceCoordinator extends DurableObject<Env> {
       now: () => Date.now(),
       failing: () => this.#failing,
       transaction: (body) => ctx.storage.transactionSync(body),
-      checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
+      checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: keySource(env) }),
     });
     void ctx.blockConcurrencyWhile(() => this.#chain.repair());
   }
@@ -109,7 +110,7 @@ export class InstanceCoordinator extends DurableObject<Env> {
     const db = openDb(this.env.DB);
     const next = { ...job };
     if (!job.instanceKeysDone) {
-      const statements = await rewrapInstanceKeys(db, this.env.QALA_MASTER_KEY);
+      const statements = await rewrapInstanceKeys(db, keySource(this.env));
       await runBatch(db, statements);
       next.rewrapped += statements.length;
       next.instanceKeysDone = true;

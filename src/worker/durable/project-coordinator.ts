@@ -54,9 +54,12 @@ import { checkpointSigner } from "../services/audit-checkpoints.js";
 import { fetchRotatedValue, isDue, parseRotation, webhookSecret } from "../services/rotation.js";
 import { rotatingSecrets } from "../db/secrets.js";
 import { rewrapProjectKeks } from "../services/master-key.js";
+import { createTransitKey, rotateTransitKey } from "../services/transit.js";
+import { KeyProviderError } from "../crypto/transit-client.js";
 import { listEnvironments } from "../db/projects.js";
 import { ProjectState } from "./project-state.js";
 import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
+import { keySource } from "../crypto/master-keys.js";
 
 const FLUSH_DELAY_MS = 1000;
 
@@ -114,7 +117,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         now: this.#now,
         failing: () => this.#hooks.failAudit === true,
         transaction: (body) => this.ctx.storage.transactionSync(body),
-        checkpoints: checkpointSigner({ db: this.#db, masterKey: this.env.QALA_MASTER_KEY }),
+        checkpoints: checkpointSigner({ db: this.#db, masterKey: keySource(this.env) }),
       });
       await this.ctx.blockConcurrencyWhile(() => chain.repair());
       this.#chain = chain;
@@ -215,7 +218,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
     );
     if (!job || job.state !== "running") return false;
     const moved = await rewrapBatch(
-      { db: this.#db, masterKey: this.env.QALA_MASTER_KEY },
+      { db: this.#db, masterKey: keySource(this.env) },
       job.projectId,
       job,
     );
@@ -320,7 +323,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
         await this.#project(projectId).take(audit.actor, 1, this.#now());
         return await change({
           db: this.#db,
-          masterKey: this.env.QALA_MASTER_KEY,
+          masterKey: keySource(this.env),
           now: this.#now,
           land,
         });
@@ -520,7 +523,7 @@ export class ProjectCoordinator extends DurableObject<Env> {
           value = await fetchRotatedValue({
             url: policy.webhook.url,
             secret: await webhookSecret(
-              { db: this.#db, masterKey: this.env.QALA_MASTER_KEY },
+              { db: this.#db, masterKey: keySource(this.env) },
               projectId,
             ),
             payload: {
@@ -571,6 +574,20 @@ export class ProjectCoordinator extends DurableObject<Env> {
     return pruned;
   }
 
+  // ---- transit ----
+
+  createTransitKey(input: { projectId: string; name: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "transit.key.create", audit, (d) =>
+      createTransitKey(d, input),
+    );
+  }
+
+  rotateTransitKey(input: { projectId: string; name: string }, audit: AuditContext) {
+    return this.#change(input.projectId, "transit.key.rotate", audit, (d) =>
+      rotateTransitKey(d, input),
+    );
+  }
+
   // ---- audit ----
 
   /** Records one event (a read, a denial) durably before the caller answers. */
@@ -616,6 +633,13 @@ async function settle<T>(promise: Promise<T>): Promise<Result<T>> {
     if (error instanceof AppError) return { ok: false, error: error.toPublic() };
     if (error instanceof AuditUnavailable) {
       return { ok: false, error: { code: "unavailable", message: "the audit log is unavailable" } };
+    }
+    if (error instanceof KeyProviderError) {
+      console.error("key provider", error.message);
+      return {
+        ok: false,
+        error: { code: "unavailable", message: "the key provider is unavailable" },
+      };
     }
     console.error("coordinator call failed", error instanceof Error ? error.name : "error");
     return { ok: false, error: { code: "internal_error", message: "internal error" } };

@@ -27,7 +27,8 @@ export const unauthorized = (c: Context<AppEnv>) => {
   return new AppError("unauthorized", "a valid token is required");
 };
 
-async function fromApiToken(c: Context<AppEnv>, token: string): Promise<Principal> {
+/** An API token's principal (401 and a spent throttle budget when it is not valid). */
+export async function fromApiToken(c: Context<AppEnv>, token: string): Promise<Principal> {
   const db = openDb(c.env.DB);
   const now = Date.now();
   const verified = await verifyApiToken((id) => findApiToken(db, id), token, now);

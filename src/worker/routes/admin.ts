@@ -13,6 +13,7 @@ import {
   newRouter,
   requireInstanceAdmin,
 } from "./router.js";
+import { keySource } from "../crypto/master-keys.js";
 
 const RewrapJobSchema = z.object({
   id: z.string(),
@@ -36,7 +37,7 @@ export const adminRoutes = newRouter()
     async (c) => {
       requireInstanceAdmin(c);
       const rotated = await instanceAction(c, "key.rotate", "jwt", () =>
-        rotateSigningKey(db(c), c.env.QALA_MASTER_KEY),
+        rotateSigningKey(db(c), keySource(c.env)),
       );
       return c.json(rotated, 200);
     },
@@ -78,7 +79,7 @@ export const adminRoutes = newRouter()
     async (c) => {
       requireInstanceAdmin(c);
       const job = await settle(instanceCoordinator(c.env).rewrapJob());
-      const status = await masterKeyStatus(db(c), c.env.QALA_MASTER_KEY);
+      const status = await masterKeyStatus(db(c), keySource(c.env));
       const view = job && {
         id: job.id,
         state: job.state,

@@ -6,6 +6,7 @@ import { decryptRows } from "../services/sealed-rows.js";
 import { coordinatedRead } from "./coordinated-read.js";
 import { checkSealedResponse } from "../services/encryption-policy.js";
 import { ERRORS, EnvParams, newRouter, noStore, responseKey } from "./router.js";
+import { keySource } from "../crypto/master-keys.js";
 
 export const exportRoutes = newRouter().openapi(
   createRoute({
@@ -33,7 +34,7 @@ export const exportRoutes = newRouter().openapi(
     c.header("ETag", answer.etag);
     if (answer.notModified) return c.body(null, 304);
     checkSealedResponse(answer.requireEncryptedPayloads, responseKey(c));
-    const plain = await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks);
+    const plain = await decryptRows(keySource(c.env), answer, answer.rows, answer.keks);
     const rendered = exportBody(format, answer, plain);
     if (rendered.skipped.length) c.header("Qala-Skipped-Keys", rendered.skipped.join(","));
     c.header("Content-Type", rendered.contentType);

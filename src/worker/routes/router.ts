@@ -21,6 +21,7 @@ import {
 } from "../services/access.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
+import { keySource } from "../crypto/master-keys.js";
 
 export function validationError(error: zod.ZodError): AppError {
   return new AppError("validation_failed", "the request is not valid", {
@@ -63,10 +64,10 @@ export const ERRORS = {
 export { errorResponse };
 
 export const db = (c: Context<AppEnv>) => openDb(c.env.DB);
-export const readDeps = (c: Context<AppEnv>) => ({ db: db(c), masterKey: c.env.QALA_MASTER_KEY });
+export const readDeps = (c: Context<AppEnv>) => ({ db: db(c), masterKey: keySource(c.env) });
 export const jwtDeps = (c: Context<AppEnv>) => ({
   db: db(c),
-  masterKey: c.env.QALA_MASTER_KEY,
+  masterKey: keySource(c.env),
   issuer: issuerOf(c),
 });
 export const actor = (c: Context<AppEnv>) => c.get("principal").id;

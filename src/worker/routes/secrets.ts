@@ -40,6 +40,7 @@ import {
   secretTarget,
 } from "./router.js";
 import { webhookSecret } from "../services/rotation.js";
+import { keySource } from "../crypto/master-keys.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets";
 
@@ -67,7 +68,7 @@ secretRoutes.openapi(
     checkSealedResponse(answer.requireEncryptedPayloads && answer.withValues, responseKey(c));
     // Without secrets:read, values are never present (the list still answers).
     const plain = answer.withValues
-      ? await decryptRows(c.env.QALA_MASTER_KEY, answer, answer.rows, answer.keks)
+      ? await decryptRows(keySource(c.env), answer, answer.rows, answer.keks)
       : [];
     return c.json(listBody(answer, plain), 200);
   },
@@ -96,7 +97,7 @@ secretRoutes.openapi(
     if (answer.notModified) throw new Error("unexpected 304 for a single secret");
     checkSealedResponse(answer.requireEncryptedPayloads, responseKey(c));
     const row = answer.rows[0]!;
-    const [value] = await decryptRows(c.env.QALA_MASTER_KEY, answer, [row], answer.keks);
+    const [value] = await decryptRows(keySource(c.env), answer, [row], answer.keks);
     noStore(c);
     c.header("ETag", `"${row.version}"`);
     return c.json(secretBody(row, value!), 200);

@@ -9,4 +9,15 @@ export declare function hostWorker(options: {
   extra?: Record<string, unknown>;
   /** Where D1 and Durable Object storage persist across hosts. */
   persistDir?: string;
-}): Promise<{ origin: string; bootstrapToken: string; dispose(): Promise<void> }>;
+}): Promise<{
+  origin: string;
+  bootstrapToken: string;
+  /** The host's local D1, for tests that inspect what is at rest. */
+  db: {
+    prepare(sql: string): {
+      bind(...values: unknown[]): { all<T = Record<string, unknown>>(): Promise<{ results: T[] }> };
+      all<T = Record<string, unknown>>(): Promise<{ results: T[] }>;
+    };
+  };
+  dispose(): Promise<void>;
+}>;

@@ -78,5 +78,10 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, 
     for (const statement of unstable_splitSqlQuery(sql)) await db.prepare(statement).run();
     await db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(file).run();
   }
-  return { origin: url.origin, bootstrapToken: "host-bootstrap", dispose: () => mf.dispose() };
+  return {
+    origin: url.origin,
+    bootstrapToken: "host-bootstrap",
+    db,
+    dispose: () => mf.dispose(),
+  };
 }

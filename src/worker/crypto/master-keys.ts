@@ -9,7 +9,7 @@
 //           this Worker. See ./transit-client.ts.
 import { fromBase64, toBase64 } from "./encoding.js";
 import { IntegrityError, importAesKey, open, seal } from "./aead.js";
-import { remoteKeyring, type RemoteKeySettings } from "./transit-client.js";
+import { isRemotelyWrapped, remoteKeyring, type RemoteKeySettings } from "./transit-client.js";
 
 export interface Wrapped {
   wrappedKey: string;
@@ -52,12 +52,30 @@ export function keySource(env: {
       "the remote key provider needs QALA_KMS_URL, QALA_KMS_TOKEN and QALA_KMS_KEY",
     );
   }
-  const settings: RemoteKeySettings = {
+  const settings: RemoteSource = {
     url: env.QALA_KMS_URL,
     token: env.QALA_KMS_TOKEN,
     key: env.QALA_KMS_KEY,
+    // Local keys kept beside the remote provider only unwrap: that is how an
+    // instance moves onto a KMS (the re-wrap job, then QALA_MASTER_KEY goes).
+    ...(env.QALA_MASTER_KEY ? { local: env.QALA_MASTER_KEY } : {}),
   };
   return REMOTE_PREFIX + JSON.stringify(settings);
+}
+
+type RemoteSource = RemoteKeySettings & { local?: string };
+
+async function remoteSource(source: RemoteSource): Promise<MasterKeyring> {
+  const { local, ...settings } = source;
+  const remote = remoteKeyring(settings);
+  if (!local) return remote;
+  const fallback = await parseMasterKeyring(local);
+  return {
+    activeId: remote.activeId,
+    wrap: remote.wrap,
+    unwrap: (wrapped, aad) =>
+      isRemotelyWrapped(wrapped) ? remote.unwrap(wrapped, aad) : fallback.unwrap(wrapped, aad),
+  };
 }
 
 let cached: { source: string; ring: Promise<MasterKeyring> } | undefined;
@@ -67,9 +85,7 @@ export function loadMasterKeyring(source: string | undefined): Promise<MasterKey
   if (!source) throw new MasterKeyConfigError("QALA_MASTER_KEY is not set");
   if (cached?.source !== source) {
     const ring = source.startsWith(REMOTE_PREFIX)
-      ? Promise.resolve(
-          remoteKeyring(JSON.parse(source.slice(REMOTE_PREFIX.length)) as RemoteKeySettings),
-        )
+      ? remoteSource(JSON.parse(source.slice(REMOTE_PREFIX.length)) as RemoteSource)
       : parseMasterKeyring(source);
     ring.catch(() => (cached = undefined));
     cached = { source, ring };

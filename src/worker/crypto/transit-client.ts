@@ -22,6 +22,9 @@ export class KeyProviderError extends Error {
 const ATTEMPTS = 3;
 const PREFIX = "transit:";
 
+/** Whether a key was wrapped by a remote provider (its `wrappedBy` is `transit:<key>`). */
+export const isRemotelyWrapped = (wrapped: Wrapped) => wrapped.wrappedBy.startsWith(PREFIX);
+
 async function transit(
   settings: RemoteKeySettings,
   operation: "encrypt" | "decrypt",
@@ -67,8 +70,10 @@ export function remoteKeyring(settings: RemoteKeySettings): MasterKeyring {
       return { wrappedKey: data.ciphertext, wrappedBy: activeId };
     },
     async unwrap(wrapped, aad) {
-      if (!wrapped.wrappedBy.startsWith(PREFIX)) {
-        throw new KeyProviderError(`key ${wrapped.wrappedBy} was not wrapped by a remote provider`);
+      if (!isRemotelyWrapped(wrapped)) {
+        throw new KeyProviderError(
+          `key ${wrapped.wrappedBy} is wrapped by a local master key: keep QALA_MASTER_KEY set until the re-wrap job has run`,
+        );
       }
       const data = await transit(settings, "decrypt", wrapped.wrappedBy.slice(PREFIX.length), {
         ciphertext: wrapped.wrappedKey,

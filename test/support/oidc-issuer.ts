@@ -9,6 +9,17 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from "
 export const SSO_CLIENT_ID = "qala-test-client";
 export const SSO_CLIENT_SECRET = "qala-test-client-secret";
 
+/** The bearer token of the simulated runner's ID-token endpoint. */
+export const ACTIONS_REQUEST_TOKEN = "runner-request-token";
+/** Claims like a GitHub Actions job's ID token. */
+export const GITHUB_WORKLOAD = {
+  sub: "repo:acme/app:ref:refs/heads/main",
+  repository: "acme/app",
+  repository_owner: "acme",
+  ref: "refs/heads/main",
+  workflow: "deploy",
+};
+
 interface PendingCode {
   redirectUri: string;
   challenge: string;
@@ -37,6 +48,9 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     email_verified: true,
   };
   let url = "";
+  /** The claims of the next Actions ID tokens, and how many requests fail first (503). */
+  let workload: Record<string, unknown> = GITHUB_WORKLOAD;
+  let failIdTokens = 0;
 
   const sign = (
     claims: JWTPayload,
@@ -70,6 +84,25 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         case "POST /mint": {
           const { claims, other: useOther, ttl } = JSON.parse(await body(req));
           return send(200, { token: await sign(claims, { other: useOther, ttl }) });
+        }
+        case "GET /actions-id-token": {
+          // GitHub's runner endpoint: ACTIONS_ID_TOKEN_REQUEST_URL (+ "&audience=…"),
+          // bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN, answering {"value": "<ID token>"}.
+          if (req.headers.authorization !== `Bearer ${ACTIONS_REQUEST_TOKEN}`) {
+            return send(401, { message: "bad request token" });
+          }
+          if (failIdTokens > 0) {
+            failIdTokens--;
+            return send(503, { message: "try again" });
+          }
+          const audience = reqUrl.searchParams.get("audience") ?? "https://github.com/acme";
+          return send(200, { value: await sign({ aud: audience, ...workload }) });
+        }
+        case "POST /workload": {
+          const next = JSON.parse(await body(req));
+          workload = next.claims ?? workload;
+          failIdTokens = next.fail ?? 0;
+          return send(204, {});
         }
         case "POST /next-identity":
           nextIdentity = JSON.parse(await body(req));

@@ -31,7 +31,14 @@ export function listCurrent(
         eq(secretVersions.version, secrets.currentVersion),
       ),
     )
-    .where(and(live(environmentId), page?.after ? gt(secrets.key, page.after) : undefined))
+    .where(
+      and(
+        live(environmentId),
+        // A current version deleted on its own (Vault's per-version delete) hides the key.
+        isNull(secretVersions.deletedAt),
+        page?.after ? gt(secrets.key, page.after) : undefined,
+      ),
+    )
     .orderBy(asc(secrets.key));
   return page ? query.limit(page.limit + 1).all() : query.all();
 }
@@ -210,6 +217,18 @@ export const versionsBeyond = (db: Db, environmentIds: string[], keep: number) =
       ),
     )
     .all();
+
+/** Vault's per-version soft delete (`at`) and undelete (`null`). */
+export const markVersionsDeleted = (
+  db: Db,
+  secretId: string,
+  versions: number[],
+  at: string | null,
+) =>
+  db
+    .update(secretVersions)
+    .set({ deletedAt: at })
+    .where(and(eq(secretVersions.secretId, secretId), inArray(secretVersions.version, versions)));
 
 /** Destroys one version: its wrapped DEK is deleted (crypto-shredding). */
 export const destroyVersion = (db: Db, secretId: string, version: number, at: string) =>

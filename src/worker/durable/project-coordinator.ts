@@ -45,6 +45,12 @@ import {
   type SecretTarget,
 } from "../services/secret-writes.js";
 import type { ChangeDeps } from "../services/write-deps.js";
+import {
+  deleteVersions,
+  destroyVersions,
+  undeleteVersions,
+  type VersionsTarget,
+} from "../services/version-lifecycle.js";
 import { touchToken } from "../db/access.js";
 import { Leases } from "./leases.js";
 import { newId } from "../crypto/ids.js";
@@ -372,6 +378,21 @@ export class ProjectCoordinator extends DurableObject<Env> {
 
   revokeVersion(input: SecretTarget & { version: number }, audit: AuditContext) {
     return this.#change(input.projectId, "secret.revoke", audit, (d) => revokeVersion(d, input));
+  }
+
+  // Vault KV v2's per-version lifecycle (services/version-lifecycle.ts).
+  deleteVersions(input: VersionsTarget, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.delete", audit, (d) => deleteVersions(d, input));
+  }
+
+  undeleteVersions(input: VersionsTarget, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.restore", audit, (d) =>
+      undeleteVersions(d, input),
+    );
+  }
+
+  destroyVersions(input: VersionsTarget, audit: AuditContext) {
+    return this.#change(input.projectId, "secret.destroy", audit, (d) => destroyVersions(d, input));
   }
 
   // ---- project and environments ----

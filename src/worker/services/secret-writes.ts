@@ -14,6 +14,7 @@ import {
   listSecrets,
   markDeleted,
   markRevoked,
+  markVersionsDeleted,
   purgeStatements,
   upsertSecrets,
   type NewSecretRow,
@@ -289,8 +290,18 @@ export async function restoreSecret(
   target: SecretTarget,
 ): Promise<{ key: string; version: number }> {
   const { environment, secret } = await requireSecret(deps, target);
-  if (!secret.deletedAt) throw new AppError("conflict", "the secret is not deleted");
-  await deps.land([markDeleted(deps.db, secret.id, null), bumpRevision(deps.db, environment.id)]);
+  // Deleted as a whole, or its current version deleted on its own (Vault's per-version delete).
+  const current = await findVersion(deps.db, secret.id, secret.currentVersion);
+  if (!secret.deletedAt && !current?.deletedAt) {
+    throw new AppError("conflict", "the secret is not deleted");
+  }
+  await deps.land([
+    ...(secret.deletedAt ? [markDeleted(deps.db, secret.id, null)] : []),
+    ...(current?.deletedAt
+      ? [markVersionsDeleted(deps.db, secret.id, [secret.currentVersion], null)]
+      : []),
+    bumpRevision(deps.db, environment.id),
+  ]);
   return { key: secret.key, version: secret.currentVersion };
 }
 

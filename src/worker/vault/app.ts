@@ -1,6 +1,6 @@
 // The Vault-compatible surface under /vault: Vault's paths, JSON shapes,
 // status codes and `{"errors": [...]}`, authenticated by `X-Vault-Token` (a
-// Qalá token). Transit here; the KV v2 engine joins it.
+// Qalá token): Transit, and the KV v2 engine with each project as a mount.
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS } from "../../contract/index.js";
@@ -8,6 +8,7 @@ import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { fromApiToken } from "../middleware/authenticate.js";
 import { limitBodies } from "../middleware/body-limit.js";
+import { kvRoutes } from "./kv.js";
 import { transitRoutes } from "./transit.js";
 
 /** Vault's error body; the status is ours (Vault uses the same 400/403/404/5xx). */
@@ -34,6 +35,7 @@ export function vaultApp() {
     await next();
   });
   vault.route("/", transitRoutes);
+  vault.route("/", kvRoutes);
   vault.notFound((c) => c.json({ errors: [] }, 404));
   vault.onError((error, c) => vaultError(c, error));
   return vault;

@@ -9,6 +9,8 @@ export declare function hostWorker(options: {
   extra?: Record<string, unknown>;
   /** Where D1 and Durable Object storage persist across hosts. */
   persistDir?: string;
+  /** More workers (Miniflare worker options) beside Qalá, e.g. one bound to it. */
+  companions?: Record<string, unknown>[];
 }): Promise<{
   origin: string;
   bootstrapToken: string;
@@ -19,5 +21,7 @@ export declare function hostWorker(options: {
       all<T = Record<string, unknown>>(): Promise<{ results: T[] }>;
     };
   };
+  /** A companion worker's fetcher. */
+  getWorker(name: string): Promise<{ fetch(url: string, init?: RequestInit): Promise<Response> }>;
   dispose(): Promise<void>;
 }>;

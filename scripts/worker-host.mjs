@@ -30,9 +30,17 @@ export function buildWorker(outDir) {
  * Starts the built Worker; resolves to its origin and a dispose function.
  * With `persistDir`, D1 and Durable Object storage live there, so a second
  * host on the same directory (say, with another QALA_MASTER_KEY) sees the
- * same data; migrations already applied are skipped.
+ * same data; migrations already applied are skipped. `companions` are more
+ * workers (Miniflare worker options) beside it, e.g. one bound to it.
  */
-export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, persistDir }) {
+export async function hostWorker({
+  outDir,
+  port = 0,
+  bindings = {},
+  extra = {},
+  persistDir,
+  companions = [],
+}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${root}wrangler.toml`);
   delete workerOptions.modulesRules;
   for (const [name, value] of Object.entries(workerOptions)) {
@@ -40,8 +48,9 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, 
       delete workerOptions[name];
     }
   }
-  const options = convertV4MiniflareOptions({
+  const qala = {
     ...workerOptions,
+    name: workerOptions.name ?? "qala",
     bindings: {
       ...workerOptions.bindings,
       QALA_MASTER_KEY: `host:${randomBytes(32).toString("base64")}`,
@@ -50,9 +59,13 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, 
     },
     modules: true,
     scriptPath: `${root}${outDir}/index.js`,
-    host: "127.0.0.1",
-    port,
-  });
+  };
+  // Qalá serves HTTP (the first worker); companions are reached through getWorker.
+  const options = convertV4MiniflareOptions(
+    companions.length
+      ? { host: "127.0.0.1", port, workers: [qala, ...companions] }
+      : { ...qala, host: "127.0.0.1", port },
+  );
   options.logRequests = false;
   if (persistDir) {
     options.resourcePersistencePath = persistDir;
@@ -82,6 +95,7 @@ export async function hostWorker({ outDir, port = 0, bindings = {}, extra = {}, 
     origin: url.origin,
     bootstrapToken: "host-bootstrap",
     db,
+    getWorker: (name) => mf.getWorker(name),
     dispose: () => mf.dispose(),
   };
 }

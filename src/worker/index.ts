@@ -1,4 +1,4 @@
-// Worker entry: the HTTP app and the Durable Object classes.
+// Worker entry: the HTTP app, the RPC entrypoint and the Durable Object classes.
 import { createApp } from "./app.js";
 import { openDb } from "./db/client.js";
 import { listProjects } from "./db/projects.js";
@@ -8,12 +8,18 @@ import { errorEnvelope } from "./error-envelope.js";
 import { AppError } from "./errors.js";
 import { openRequest, sealResponse } from "./payload-encryption.js";
 import type { Env } from "./env.js";
+import { secretsEntrypoint } from "./rpc/secrets-entrypoint.js";
 
 export { AuthThrottle } from "./durable/auth-throttle.js";
 export { InstanceCoordinator } from "./durable/instance-coordinator.js";
 export { ProjectCoordinator } from "./durable/project-coordinator.js";
 
 const app = createApp();
+
+/** Service-binding RPC: getSecret / getEnvironment through the same app. */
+export const SecretsEntrypoint = secretsEntrypoint(async (request, env, ctx) =>
+  app.fetch(request, env, ctx),
+);
 
 export default {
   async fetch(request, env, ctx) {

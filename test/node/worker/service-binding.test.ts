@@ -146,6 +146,19 @@ describe("SecretsEntrypoint over a service binding", () => {
         expect(JSON.stringify(result)).not.toContain("postgres");
       }
     }
+    // A project-wide IP allowlist: this client (loopback) is on it, the binding is not.
+    await admin.projects.update(PROJECT, { settings: { ip_allowlist: ["127.0.0.1", "::1"] } });
+    try {
+      expect((await admin.secrets.get(PROJECT, "production", "DB_URL")).value).toBe(
+        "postgres://v2",
+      );
+      expect(await consumer("/rpc/secret", { ...base(), key: "DB_URL" })).toMatchObject({
+        ok: false,
+        error: { code: "forbidden" },
+      });
+    } finally {
+      await admin.projects.update(PROJECT, { settings: { ip_allowlist: [] } });
+    }
   });
 
   it("applies the project's rate limit and records audit events like HTTP reads", async () => {

@@ -383,4 +383,26 @@ process.stdin.on("end", () => {
     expect(seen.args).toEqual(["secret", "bulk", "--name", "api", "--env", "prod"]);
     expect(JSON.parse(seen.stdin)).toMatchObject({ A: "alpha", KEPT: "from-qala" });
   });
+
+  it("gives `wrangler deploy` the environment as build-time variables through `qala run`", () => {
+    const bin = mkdtempSync(join(tmpdir(), "fake-wrangler-"));
+    const record = join(bin, "record.json");
+    writeFileSync(
+      join(bin, "wrangler"),
+      `#!${process.execPath}
+require("fs").writeFileSync(${JSON.stringify(record)}, JSON.stringify({ args: process.argv.slice(2), A: process.env.A, B: process.env.B }));
+`,
+      { mode: 0o755 },
+    );
+    const deployed = qala([...scoped(), "run", "--", "wrangler", "deploy", "--minify"], {
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(deployed.code).toBe(0);
+    const seen = JSON.parse(readFileSync(record, "utf8"));
+    expect(seen).toEqual({
+      args: ["deploy", "--minify"],
+      A: "alpha",
+      B: 'it\'s "quoted"\nand multi-line',
+    });
+  });
 });

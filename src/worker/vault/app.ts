@@ -9,6 +9,7 @@ import { AppError } from "../errors.js";
 import { fromApiToken } from "../middleware/authenticate.js";
 import { limitBodies } from "../middleware/body-limit.js";
 import { kvRoutes } from "./kv.js";
+import { healthRoute, tokenRoutes } from "./sys.js";
 import { transitRoutes } from "./transit.js";
 
 /** Vault's error body; the status is ours (Vault uses the same 400/403/404/5xx). */
@@ -26,6 +27,7 @@ export function vaultError(c: Context<AppEnv>, error: unknown) {
 export function vaultApp() {
   const vault = new Hono<AppEnv>();
   vault.use("*", limitBodies());
+  vault.route("/", healthRoute); // before the token check: Vault's health probe needs none
   vault.use("/v1/*", async (c, next) => {
     const header =
       c.req.header("X-Vault-Token") ??
@@ -34,6 +36,7 @@ export function vaultApp() {
     c.set("principal", await fromApiToken(c, header));
     await next();
   });
+  vault.route("/", tokenRoutes);
   vault.route("/", transitRoutes);
   vault.route("/", kvRoutes);
   vault.notFound((c) => c.json({ errors: [] }, 404));

@@ -195,6 +195,16 @@ describe("Vault KV v2 through node-vault", () => {
     expect(noData).toMatchObject({ status: 400 });
   });
 
+  it("answers the health probe without a token and describes the token it is given", async () => {
+    const health = await nodeVault({ endpoint: `${url}/vault`, noCustomHTTPVerbs: true }).health();
+    expect(health).toMatchObject({ initialized: true, sealed: false });
+    const self = await client(token).tokenLookupSelf();
+    expect(self.data).toMatchObject({
+      display_name: "token-vault",
+      meta: { qala_principal: "token" },
+    });
+  });
+
   it("audits Vault calls in the project's chain", async () => {
     const admin = createClient({ url, token: inject("adminToken") });
     const events = await admin.audit.list(project, { limit: 200 });

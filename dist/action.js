@@ -22165,8 +22165,10 @@ async function run() {
     "fetching the environment",
     () => client.getEnvironment(input.project, input.environment)
   );
+  for (const value of Object.values(environment.secrets)) {
+    for (const mask of masksOf(value)) setSecret(mask);
+  }
   const chosen = select(environment.secrets, input.selection, environment.skipped);
-  for (const { value } of chosen) for (const mask of masksOf(value)) setSecret(mask);
   if (!input.selection && environment.skipped.length) {
     warning(`left out (current version revoked): ${environment.skipped.join(", ")}`);
   }

@@ -78,9 +78,12 @@ export async function run(): Promise<void> {
   const environment = await retrying("fetching the environment", () =>
     client.getEnvironment(input.project, input.environment),
   );
+  // Masks first, for every value fetched (chosen or not): nothing below may
+  // print a value before the runner hides it.
+  for (const value of Object.values(environment.secrets)) {
+    for (const mask of masksOf(value)) core.setSecret(mask);
+  }
   const chosen = select(environment.secrets, input.selection, environment.skipped);
-  // Masks first: nothing below may print a value before the runner hides it.
-  for (const { value } of chosen) for (const mask of masksOf(value)) core.setSecret(mask);
   if (!input.selection && environment.skipped.length) {
     // A key asked for by name and revoked fails in select(); with "every key" it is left out.
     core.warning(`left out (current version revoked): ${environment.skipped.join(", ")}`);

@@ -177,7 +177,9 @@ describe("GitHub Action", () => {
       DATABASE_URL: SECRETS.DB_URL,
       QUOTED: SECRETS.QUOTED,
     });
-    expect(run.stdout).not.toContain("BEGIN PRIVATE KEY"); // not chosen, not masked, not touched
+    // Not chosen, but fetched: masked all the same, and exported nowhere.
+    expect(run.stdout).toContain("::add-mask::-----BEGIN PRIVATE KEY-----");
+    expect(run.output).not.toContain("BEGIN PRIVATE KEY");
   });
 
   it("fails clearly, printing no value, on invalid names, missing keys and bad inputs", async () => {
@@ -186,6 +188,7 @@ describe("GitHub Action", () => {
     expect(invalid.stdout).toContain("::error::not valid environment variable names: bad.name");
     expect(invalid.env).toBe("");
     expectNoValues(invalid, ["fine"]);
+    expect(invalid.stdout).toContain("::add-mask::fine"); // masked before the refusal
 
     const mapped = await runAction({
       environment: "staging",

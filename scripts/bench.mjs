@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench`: serves the built Worker straight on workerd through
 // Miniflare's API (no dev proxy, request logging off), seeds a project with 50
-// secrets, and measures each case with autocannon. Prints the table and writes
-// docs/benchmarks.md. Options: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (16).
+// secrets, and measures each case with autocannon, in rounds that interleave
+// the floor (/health) with the cases; each ratio is to the floor of its own
+// round, and the table gives medians. Prints the table and writes
+// docs/benchmarks.md. Options: BENCH_SECONDS (default 6 per measurement),
+// BENCH_ROUNDS (3), BENCH_CONNECTIONS (16).
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -10,7 +13,8 @@ import os from "node:os";
 import autocannon from "autocannon";
 import { buildWorker, hostWorker, root } from "./worker-host.mjs";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
 const OUT_DIR = ".build/bench";
@@ -54,13 +58,7 @@ async function seed(origin, bootstrapToken) {
     { value: "first" },
     token,
   );
-  const list = await fetch(
-    `${origin}/v1/projects/bench/environments/production/secrets?values=true`,
-    {
-      headers: { Authorization: `Bearer ${token}` },
-    },
-  );
-  return { token, etag: list.headers.get("ETag") };
+  return { token };
 }
 
 function run(name, url, headers, expectStatus, options = {}) {
@@ -110,7 +108,7 @@ buildWorker(OUT_DIR);
 const host = await hostWorker({ outDir: OUT_DIR, port: PORT });
 const { origin } = host;
 try {
-  const { token, etag } = await seed(origin, host.bootstrapToken);
+  const { token } = await seed(origin, host.bootstrapToken);
   const auth = { Authorization: `Bearer ${token}` };
   const base = `${origin}/v1/projects/bench/environments/production/secrets`;
   const cases = [
@@ -119,7 +117,12 @@ try {
     [
       "GET secrets?values=true + If-None-Match (304)",
       `${base}?values=true`,
-      { ...auth, "If-None-Match": etag },
+      // The environment's current ETag, taken just before (the writers change it).
+      async () => {
+        const list = await fetch(`${base}?values=true`, { headers: auth });
+        await list.body?.cancel();
+        return { ...auth, "If-None-Match": list.headers.get("ETag") };
+      },
       304,
     ],
     ["GET one secret", `${base}/SECRET_7`, auth, 200],
@@ -134,21 +137,39 @@ try {
   // BENCH_CASES=2,4 runs the floor and the listed cases only (for quick comparisons; no report).
   const only = process.env.BENCH_CASES?.split(",").map(Number);
   const chosen = only ? cases.filter((_, i) => i === 0 || only.includes(i)) : cases;
-  const results = [];
+  // Rounds interleave the floor with the cases, so each ratio compares
+  // measurements taken minutes apart at most; the report gives medians.
+  // A short unrecorded pass first, so no case is measured on a cold JIT.
+  const headersOf = async (headers) => (typeof headers === "function" ? headers() : headers);
   for (const [name, url, headers, status, options] of chosen) {
-    process.stdout.write(`${name} ... `);
-    const r = await run(name, url, headers, status, options);
-    console.log(`${r.rps.toFixed(0)} req/s`);
-    results.push(r);
+    await run(name, url, await headersOf(headers), status, { ...options, duration: 2 });
   }
-  const floor = results[0].rps;
-  const rows = results.map(
-    (r) =>
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / floor).toFixed(2)} |`,
-  );
+  const rounds = chosen.map(() => []);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [i, [name, url, headers, status, options]] of chosen.entries()) {
+      process.stdout.write(`[${round}/${ROUNDS}] ${name} ... `);
+      const r = await run(name, url, await headersOf(headers), status, options);
+      console.log(`${r.rps.toFixed(0)} req/s`);
+      rounds[i].push(r);
+    }
+  }
+  const median = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const rows = rounds.map((runs) => {
+    const ratios = runs.map((r, round) => r.rps / rounds[0][round].rps);
+    const range = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    return (
+      `| ${runs[0].name} | ${median(runs.map((r) => r.rps)).toFixed(0)} | ` +
+      `${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ` +
+      `${median(ratios).toFixed(2)} | ${range} |`
+    );
+  });
   const table = [
-    "| case | req/s | p50 ms | p99 ms | ratio to floor |",
-    "|---|---:|---:|---:|---:|",
+    "| case | req/s | p50 ms | p99 ms | ratio to floor | ratio range |",
+    "|---|---:|---:|---:|---:|---:|",
     ...rows,
   ].join("\n");
   console.log(`\n${table}\n`);
@@ -156,8 +177,11 @@ try {
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: the built Worker served
 straight on workerd through Miniflare's API (request logging off, local D1 and Durable Objects),
-loaded by autocannon with ${CONNECTIONS} connections for ${SECONDS} s per case, after seeding one
-environment with 50 secrets. Every request in a case must get the expected status, or the run fails.
+loaded by autocannon with ${CONNECTIONS} connections for ${SECONDS} s per measurement, after seeding
+one environment with 50 secrets. ${ROUNDS} rounds each measure the floor (\`GET /health\`) and then
+every case; a ratio is a case's throughput over the floor of the same round, and the table
+gives the median of the rounds (req/s, p50, p99 and ratio) and the range of the ratios. Every
+request must get the expected status, or the run fails.
 
 Machine: ${machine()}.
 

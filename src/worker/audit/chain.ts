@@ -21,7 +21,9 @@ import {
 import type { CheckpointSigner } from "../services/audit-checkpoints.js";
 import {
   GENESIS,
+  canonicalEvent,
   chainHash,
+  linkHash,
   firstBrokenLink,
   toEvent,
   type AuditEvent,
@@ -157,22 +159,20 @@ export class AuditChain {
 
   /** Stores an event, hashed now unless it waits behind a write in flight. */
   #store(event: AuditEvent): void {
+    // The canonical form is JSON too: stored as it is hashed, serialized once.
+    const text = canonicalEvent(event);
     if (event.seq === this.#head.seq + 1) {
-      const hash = chainHash(this.#head.hash, event);
+      const hash = linkHash(this.#head.hash, text);
       this.#sql.exec(
         "INSERT INTO audit_local (seq, event, prev_hash, hash) VALUES (?, ?, ?, ?)",
         event.seq,
-        JSON.stringify(event),
+        text,
         this.#head.hash,
         hash,
       );
       this.#head = { seq: event.seq, hash };
     } else {
-      this.#sql.exec(
-        "INSERT INTO audit_local (seq, event) VALUES (?, ?)",
-        event.seq,
-        JSON.stringify(event),
-      );
+      this.#sql.exec("INSERT INTO audit_local (seq, event) VALUES (?, ?)", event.seq, text);
     }
   }
 

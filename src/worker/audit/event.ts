@@ -3,7 +3,6 @@
 // Pure: no storage. Events never carry a secret value.
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { utf8 } from "../crypto/encoding.js";
 
 export const GENESIS = "0".repeat(64);
 
@@ -75,9 +74,12 @@ export function canonicalEvent(event: AuditEvent): string {
  * storage write.
  */
 export function chainHash(prevHash: string, event: AuditEvent): string {
-  return createHash("sha256")
-    .update(utf8(prevHash + canonicalEvent(event)))
-    .digest("hex");
+  return linkHash(prevHash, canonicalEvent(event));
+}
+
+/** The chain link over an event already in canonical form (hashed as UTF-8). */
+export function linkHash(prevHash: string, canonical: string): string {
+  return createHash("sha256").update(prevHash).update(canonical).digest("hex");
 }
 
 /**

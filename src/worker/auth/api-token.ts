@@ -46,7 +46,7 @@ export async function verifyApiToken(
 ): Promise<VerifiedToken | null> {
   const parsed = parseToken(token, kinds);
   const row = parsed ? await lookUp(parsed.id) : undefined;
-  const presented = await sha256Hex(parsed?.secret ?? token);
+  const presented = sha256Hex(parsed?.secret ?? token);
   const hashMatches = digestsEqual(presented, row?.secretHash ?? DUMMY_HASH);
   if (!parsed || !row || !hashMatches) return null;
   if (row.revokedAt || (row.expiresAt && Date.parse(row.expiresAt) <= now)) return null;

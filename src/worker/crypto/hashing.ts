@@ -1,9 +1,11 @@
 // Hashing and comparison for secrets we only ever store hashed (API tokens,
 // the bootstrap token). Comparisons take the same time whatever the input.
-import { toHex, utf8 } from "./encoding.js";
+import { createHash } from "node:crypto";
+import { utf8 } from "./encoding.js";
 
-export async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text))));
+/** Hex SHA-256 of the UTF-8 text: synchronous (node:crypto), as every token check runs it. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 /**

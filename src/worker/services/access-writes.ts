@@ -147,7 +147,7 @@ export async function createToken(deps: AccessDeps, input: TokenInput) {
     projectId: input.projectId,
     userId: null,
     name: input.name,
-    secretHash: await sha256Hex(token.secret),
+    secretHash: sha256Hex(token.secret),
     role: input.role,
     permissions: json(input.permissions),
     environments: json(input.environments),

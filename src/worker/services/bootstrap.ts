@@ -46,7 +46,7 @@ export async function bootstrap(
         kind: "admin",
         userId: user.id,
         name: "bootstrap",
-        secretHash: await sha256Hex(token.secret),
+        secretHash: sha256Hex(token.secret),
         createdBy: user.id,
         createdAt: user.createdAt,
       }),

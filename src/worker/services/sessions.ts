@@ -51,7 +51,7 @@ export async function issueTokenPair(
         id: refresh.id,
         familyId,
         userId: user.id,
-        secretHash: await sha256Hex(refresh.secret),
+        secretHash: sha256Hex(refresh.secret),
         createdAt: nowIso(now),
         expiresAt: nowIso(now + REFRESH_TOKEN_TTL_MS),
       }),
@@ -81,7 +81,7 @@ export async function login(
 async function lookUp(deps: JwtDeps, token: string) {
   const parsed = parseToken(token, ["rt"]);
   const row = parsed ? await findRefreshToken(deps.db, parsed.id) : undefined;
-  const presented = await sha256Hex(parsed?.secret ?? token);
+  const presented = sha256Hex(parsed?.secret ?? token);
   const matches = await constantTimeEqual(presented, row?.secretHash ?? "0".repeat(64));
   return parsed && row && matches ? row : null;
 }

@@ -35,8 +35,20 @@ describe("tokens and ids", () => {
     expect(await constantTimeEqual("abc", "abd")).toBe(false);
     expect(await constantTimeEqual("abc", "abcd")).toBe(false);
     expect(await constantTimeEqual("", "")).toBe(true);
-    expect(await sha256Hex("abc")).toBe(
+    expect(sha256Hex("abc")).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+
+  it("hashes any text as WebCrypto's SHA-256 of its UTF-8 bytes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "grapheme" }), async (text) => {
+        const digest = new Uint8Array(
+          await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+        );
+        const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+        expect(sha256Hex(text)).toBe(hex);
+      }),
     );
   });
 });

@@ -2,7 +2,7 @@
 // per project, versioned (rotation keeps older versions for decryption),
 // stored wrapped by the master key. Ciphertexts are `vault:v<n>:<base64(iv ‖
 // ciphertext ‖ tag)>`; `associated_data` (or `context`) is the AAD.
-import { IntegrityError, importAesKey, IV_BYTES, TAG_BYTES } from "../crypto/aead.js";
+import { importAesKey, IV_BYTES, TAG_BYTES } from "../crypto/aead.js";
 import { fromBase64, randomBytes, toBase64 } from "../crypto/encoding.js";
 import { newId } from "../crypto/ids.js";
 import { loadMasterKeyring } from "../crypto/master-keys.js";
@@ -136,24 +136,25 @@ export async function decrypt(
   const blob = decodeBase64(match[2], "ciphertext")!;
   if (blob.length < IV_BYTES + TAG_BYTES) throw invalid("invalid ciphertext: too short");
   const aad = decodeBase64(input.aad, "associated_data");
+  // The key first, outside the try: a key provider failure is a 503, not a bad ciphertext.
+  const key = await keyOf(deps.masterKey, row);
+  let plain: ArrayBuffer;
   try {
-    const plain = await crypto.subtle.decrypt(
+    plain = await crypto.subtle.decrypt(
       {
         name: "AES-GCM",
         iv: blob.subarray(0, IV_BYTES),
         tagLength: TAG_BYTES * 8,
         ...(aad ? { additionalData: aad } : {}),
       },
-      await keyOf(deps.masterKey, row),
+      key,
       blob.subarray(IV_BYTES),
     );
-    return { plaintext: toBase64(new Uint8Array(plain)) };
-  } catch (error) {
-    if (error instanceof IntegrityError || error instanceof Error) {
-      throw invalid("cipher: message authentication failed");
-    }
-    throw error;
+  } catch {
+    // WebCrypto's OperationError: wrong key version, AAD or a changed byte.
+    throw invalid("cipher: message authentication failed");
   }
+  return { plaintext: toBase64(new Uint8Array(plain)) };
 }
 
 /** Vault's key description (the fields its clients read). */

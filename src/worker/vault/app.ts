@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS } from "../../contract/index.js";
 import type { AppEnv } from "../env.js";
+import { KeyProviderError } from "../crypto/transit-client.js";
 import { AppError } from "../errors.js";
 import { fromApiToken } from "../middleware/authenticate.js";
 import { limitBodies } from "../middleware/body-limit.js";
@@ -19,6 +20,10 @@ export function vaultError(c: Context<AppEnv>, error: unknown) {
     // Vault says 403 "permission denied" both for a bad token and a missing permission.
     const message = error.code === "unauthorized" ? "permission denied" : error.message;
     return c.json({ errors: [message] }, status === 401 ? 403 : status);
+  }
+  if (error instanceof KeyProviderError) {
+    console.error("key provider", error.message, c.get("requestId"));
+    return c.json({ errors: ["the key provider is unavailable"] }, 503);
   }
   console.error("vault route failed", error instanceof Error ? error.name : "error");
   return c.json({ errors: ["internal error"] }, 500);

@@ -51,6 +51,8 @@ let kmsAdmin: string;
 let kmsToken: string;
 const hosts: Host[] = [];
 let bAdmin: string; // worker B's instance admin, from the first test
+let bTransitToken: string; // a token of B's own Transit, from the first test
+let bSealed: string; // a ciphertext of B's Transit key "inner"
 
 /** Worker B, persisted in `dir`, whose key provider is worker A's Transit key `instance-b`. */
 async function hostB(token = kmsToken, { persistDir = dir, masterKey = "" } = {}): Promise<Host> {
@@ -128,6 +130,28 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
       token: admin,
     });
     expect(read.body.value).toBe("postgres://b");
+    // B serves Transit too; its own Transit keys are wrapped through A.
+    const transit = await call("POST", "/v1/projects/app/tokens", {
+      token: admin,
+      body: {
+        name: "transit",
+        permissions: ["transit:manage", "transit:encrypt", "transit:decrypt"],
+      },
+    });
+    bTransitToken = transit.body.token;
+    const inner = await call("POST", "/vault/v1/transit/keys/inner", {
+      token: bTransitToken,
+      vault: true,
+      body: {},
+    });
+    expect(inner.status).toBe(204);
+    const sealedOnB = await call("POST", "/vault/v1/transit/encrypt/inner", {
+      token: bTransitToken,
+      vault: true,
+      body: { plaintext: btoa("inner") },
+    });
+    expect(sealedOnB.body.data.ciphertext).toMatch(/^vault:v1:/);
+    bSealed = sealedOnB.body.data.ciphertext;
     const login = await call("POST", "/v1/auth/login", {
       body: { email: "b@example.com", password: PASSWORD },
     });
@@ -219,6 +243,22 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
     expect(write.status).toBe(503);
     const { results } = await b.db.prepare("SELECT id FROM secrets WHERE key = 'NEVER'").all();
     expect(results).toEqual([]);
+    // B's own Transit: its key cannot be unwrapped, so 503 in Vault's shape (not a bad ciphertext).
+    const encrypted = await call("POST", "/vault/v1/transit/encrypt/inner", {
+      token: bTransitToken,
+      vault: true,
+      body: { plaintext: btoa("x") },
+    });
+    expect(encrypted).toEqual({
+      status: 503,
+      body: { errors: ["the key provider is unavailable"] },
+    });
+    const decrypted = await call("POST", "/vault/v1/transit/decrypt/inner", {
+      token: bTransitToken,
+      vault: true,
+      body: { ciphertext: bSealed },
+    });
+    expect(decrypted.status).toBe(503);
   }, 60_000);
 
   it("moves an instance from a local master key onto the KMS with the re-wrap job", async () => {

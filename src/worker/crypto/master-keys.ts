@@ -21,6 +21,11 @@ export interface MasterKeyring {
   readonly activeId: string;
   wrap(raw: Uint8Array<ArrayBuffer>, aad: string): Promise<Wrapped>;
   unwrap(wrapped: Wrapped, aad: string): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * The active key has versions of its own (a KMS key rotated in the KMS):
+   * wrapping again what it already wraps moves that to its newest version.
+   */
+  readonly versioned?: boolean;
 }
 
 const MASTER_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -73,6 +78,7 @@ async function remoteSource(source: RemoteSource): Promise<MasterKeyring> {
   return {
     activeId: remote.activeId,
     wrap: remote.wrap,
+    versioned: remote.versioned,
     unwrap: (wrapped, aad) =>
       isRemotelyWrapped(wrapped) ? remote.unwrap(wrapped, aad) : fallback.unwrap(wrapped, aad),
   };

@@ -59,6 +59,9 @@ export function remoteKeyring(settings: RemoteKeySettings): MasterKeyring {
   const activeId = `${PREFIX}${settings.key}`;
   return {
     activeId,
+    // Vault's rewrap endpoint takes no associated_data, so a re-wrap after a
+    // rotation in the KMS is a decrypt and an encrypt (the master-key job).
+    versioned: true,
     async wrap(raw, aad): Promise<Wrapped> {
       const data = await transit(settings, "encrypt", settings.key, {
         plaintext: toBase64(raw),

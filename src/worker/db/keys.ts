@@ -1,5 +1,5 @@
-// Queries on wrapped keys (KEKs).
-import { and, desc, eq, inArray, ne } from "drizzle-orm";
+// Queries on wrapped keys (KEKs, instance keys, Transit keys).
+import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Db } from "./client.js";
 import { keys } from "./schema.js";
 
@@ -42,13 +42,24 @@ export const projectKeks = (db: Db, environmentIds: string[]) =>
     .orderBy(keys.scopeId, desc(keys.version))
     .all();
 
-/** Instance keys (pepper, signing keys, …) that some other master key than `activeId` wraps. */
-export const instanceKeysNotWrappedBy = (db: Db, activeId: string) =>
+/** Instance keys (pepper, signing keys, …) that are not destroyed. */
+export const liveInstanceKeys = (db: Db) =>
+  db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.scope, "instance"), ne(keys.state, "destroyed")))
+    .all();
+
+/** Every version of a project's Transit keys (scope ids `<project id>:<name>`). */
+export const projectTransitKeys = (db: Db, projectId: string) =>
   db
     .select()
     .from(keys)
     .where(
-      and(eq(keys.scope, "instance"), ne(keys.wrappedBy, activeId), ne(keys.state, "destroyed")),
+      and(
+        eq(keys.scope, "transit"),
+        sql`substr(${keys.scopeId}, 1, ${projectId.length + 1}) = ${`${projectId}:`}`,
+      ),
     )
     .all();
 

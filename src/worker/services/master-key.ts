@@ -7,13 +7,15 @@ import { kekAad } from "../crypto/envelope.js";
 import { instanceAad } from "../crypto/instance-keys.js";
 import type { Db } from "../db/client.js";
 import {
-  instanceKeysNotWrappedBy,
+  liveInstanceKeys,
   masterKeysInUse,
   projectKeks,
+  projectTransitKeys,
   setWrapping,
   type KeyRow,
 } from "../db/keys.js";
 import { listEnvironments } from "../db/projects.js";
+import { transitAad } from "./transit.js";
 
 async function rewrapStatements(
   db: Db,
@@ -22,27 +24,38 @@ async function rewrapStatements(
   aadOf: (row: KeyRow) => string,
 ): Promise<BatchItem<"sqlite">[]> {
   const ring = await loadMasterKeyring(masterKey);
-  const stale = rows.filter((r) => r.wrappedBy !== ring.activeId && r.state !== "destroyed");
+  const live = rows.filter((r) => r.state !== "destroyed");
+  // With a versioned key (a KMS key, rotated in the KMS) what it wraps is wrapped
+  // again too, so everything moves to its newest version; otherwise only what
+  // other keys wrap moves to the active one.
+  const todo = ring.versioned ? live : live.filter((r) => r.wrappedBy !== ring.activeId);
   // The new wrappings first: drizzle statements are thenables, so they must not pass through await.
-  const wrapped = await Promise.all(stale.map((row) => rewrapUnderActive(ring, row, aadOf(row))));
-  return stale.map((row, i) => setWrapping(db, row.id, wrapped[i]!));
+  const wrapped = await Promise.all(todo.map((row) => rewrapUnderActive(ring, row, aadOf(row))));
+  return todo.map((row, i) => setWrapping(db, row.id, wrapped[i]!));
 }
 
-/** Statements re-wrapping a project's KEKs under the active master key (run by its coordinator). */
+/**
+ * Statements re-wrapping a project's KEKs and its Transit keys under the
+ * active master key (run by its coordinator).
+ */
 export async function rewrapProjectKeks(db: Db, masterKey: string, projectId: string) {
   const environments = await listEnvironments(db, projectId);
-  if (environments.length === 0) return [];
-  const keks = await projectKeks(
-    db,
-    environments.map((e) => e.id),
-  );
-  return rewrapStatements(db, masterKey, keks, (k) => kekAad(k.scopeId, k.version));
+  const keks = environments.length
+    ? await projectKeks(
+        db,
+        environments.map((e) => e.id),
+      )
+    : [];
+  const transit = await projectTransitKeys(db, projectId);
+  return [
+    ...(await rewrapStatements(db, masterKey, keks, (k) => kekAad(k.scopeId, k.version))),
+    ...(await rewrapStatements(db, masterKey, transit, (k) => transitAad(k.scopeId, k.version))),
+  ];
 }
 
 /** Statements re-wrapping the instance keys (pepper, signing, payload, cookie, webhook keys). */
 export async function rewrapInstanceKeys(db: Db, masterKey: string) {
-  const ring = await loadMasterKeyring(masterKey);
-  const rows = await instanceKeysNotWrappedBy(db, ring.activeId);
+  const rows = await liveInstanceKeys(db);
   return rewrapStatements(db, masterKey, rows, (k) => instanceAad(k.scopeId, k.version));
 }
 

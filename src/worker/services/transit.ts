@@ -12,7 +12,8 @@ import { AppError } from "../errors.js";
 import type { ChangeDeps } from "./write-deps.js";
 
 const scopeOf = (projectId: string, name: string) => `${projectId}:${name}`;
-const transitAad = (scopeId: string, version: number) => `qala:transit:${scopeId}:${version}`;
+export const transitAad = (scopeId: string, version: number) =>
+  `qala:transit:${scopeId}:${version}`;
 
 export const TRANSIT_KEY_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 

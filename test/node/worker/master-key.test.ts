@@ -31,23 +31,31 @@ async function hosted<T>(masterKey: string, run: (call: Call) => Promise<T>): Pr
 type Call = (
   method: string,
   path: string,
-  options?: { body?: unknown; token?: string },
+  options?: { body?: unknown; token?: string; vaultToken?: string },
 ) => Promise<{ status: number; body: any }>;
 
 const caller =
   (origin: string): Call =>
-  async (method, path, { body, token } = {}) => {
+  async (method, path, { body, token, vaultToken } = {}) => {
     const res = await fetch(`${origin}${path}`, {
       method,
       headers: {
         ...(body ? { "Content-Type": "application/json" } : {}),
         ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(vaultToken ? { "X-Vault-Token": vaultToken } : {}),
       },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
+
+let transitToken = "";
+let sealed = "";
+const vault = async (call: Call, path: string, body: unknown) => {
+  const res = await call("POST", `/vault/v1/transit/${path}`, { body, vaultToken: transitToken });
+  return res;
+};
 
 const SECRETS = {
   production: { DB_URL: "postgres://prod" },
@@ -78,6 +86,18 @@ describe("master-key rotation", () => {
       });
       expect(login.status).toBe(200);
       expect((await call("GET", "/.well-known/jwks.json")).status).toBe(200);
+      // Transit keys are wrapped by the master key too.
+      const transit = await call("POST", "/v1/projects/mk/tokens", {
+        token,
+        body: {
+          name: "transit",
+          permissions: ["transit:manage", "transit:encrypt", "transit:decrypt"],
+        },
+      });
+      transitToken = transit.body.token;
+      await vault(call, "keys/app", {});
+      sealed = (await vault(call, "encrypt/app", { plaintext: btoa("transit value") })).body.data
+        .ciphertext;
       return token;
     });
 
@@ -131,6 +151,9 @@ describe("master-key rotation", () => {
       expect(written.status).toBe(201);
       const status = await call("GET", "/v1/admin/master-key", { token: admin });
       expect(status.body).toMatchObject({ active: "new", in_use: ["new"] });
+      const opened = await vault(call, "decrypt/app", { ciphertext: sealed });
+      expect(opened.status).toBe(200);
+      expect(atob(opened.body.data.plaintext)).toBe("transit value");
     });
   });
 });

@@ -217,8 +217,36 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
       .prepare("SELECT wrapped_key FROM keys WHERE wrapped_key LIKE 'vault:v2:%'")
       .all();
     expect(after.length).toBeGreaterThanOrEqual(1);
-    await b2.dispose(); // one host at a time on a persisted store
+    // The re-wrap job moves everything B keeps to the key's newest version
+    // (after which the KMS may stop decrypting v1: Vault's min_decryption_version).
+    expect((await call2("POST", "/v1/admin/master-key/rewrap", { token: admin })).status).toBe(202);
+    let job = await call2("GET", "/v1/admin/master-key", { token: admin });
+    for (let i = 0; i < 100 && job.body.job?.state !== "done"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await call2("GET", "/v1/admin/master-key", { token: admin });
+    }
+    expect(job.body).toMatchObject({
+      active: "transit:instance-b",
+      in_use: ["transit:instance-b"],
+      job: { state: "done" },
+    });
+    const { results: wrappings } = await b2.db
+      .prepare("SELECT wrapped_key FROM keys WHERE state != 'destroyed'")
+      .all<{ wrapped_key: string }>();
+    expect(wrappings.length).toBeGreaterThanOrEqual(5);
+    expect(wrappings.filter((k) => !k.wrapped_key.startsWith("vault:v2:"))).toEqual([]);
+    // A fresh host (no cached keys) reads through the v2 wrappings.
+    await b2.dispose();
     hosts.splice(hosts.indexOf(b2), 1);
+    const b3 = await hostB();
+    const still = await caller(b3.origin)(
+      "GET",
+      "/v1/projects/app/environments/production/secrets/API_KEY",
+      { token: admin },
+    );
+    expect(still.body.value).toBe("sk-remote");
+    await b3.dispose();
+    hosts.splice(hosts.indexOf(b3), 1);
   }, 60_000);
 
   it("fails closed with 503 and stores nothing when the KMS refuses", async () => {

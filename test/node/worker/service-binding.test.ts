@@ -198,5 +198,17 @@ describe("SecretsEntrypoint over a service binding", () => {
       ok: false,
       status: 404,
     });
+
+    // A project that requires encrypted payloads: the SDK seals its answers, RPC cannot.
+    await admin.projects.update(PROJECT, { settings: { require_encrypted_payloads: true } });
+    try {
+      expect(await consumer("/sdk/secret", { ...base(), key: "PEM" })).toMatchObject({ ok: true });
+      expect(await consumer("/rpc/secret", { ...base(), key: "PEM" })).toMatchObject({
+        ok: false,
+        error: { code: "encryption_required" },
+      });
+    } finally {
+      await admin.projects.update(PROJECT, { settings: { require_encrypted_payloads: false } });
+    }
   });
 });

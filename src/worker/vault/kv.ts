@@ -4,17 +4,13 @@
 // authorization, rate limits, audit and coordinator as the /v1 routes.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { SecretKeySchema, SlugSchema, type Permission } from "../../contract/index.js";
-import { seesEnvironment } from "../auth/permissions.js";
+import type { Permission } from "../../contract/index.js";
 import { keySource } from "../crypto/master-keys.js";
-import { listEnvironments } from "../db/projects.js";
-import { findSecret, listVersions, type SecretVersionRow } from "../db/secrets.js";
 import { settle } from "../durable/coordinator-client.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { coordinatedRead } from "../routes/coordinated-read.js";
 import {
-  db,
   encryptedRequest,
   environmentFor,
   projectFor,
@@ -24,38 +20,9 @@ import {
 import { checkEncryptedRequest, checkSealedResponse } from "../services/encryption-policy.js";
 import { decryptRows } from "../services/sealed-rows.js";
 import { checkValueSize } from "../services/value-limits.js";
+import { answer, badRequest, history, secretPath, versionMetadata } from "./kv-common.js";
 import { mergePatch, toDocument, toValue, type KvDocument } from "./kv-data.js";
-
-/** Vault's response envelope around `data`. */
-function answer(c: Context<AppEnv>, data: unknown, status: 200 | 404 = 200) {
-  return c.json(
-    {
-      request_id: c.get("requestId"),
-      lease_id: "",
-      renewable: false,
-      lease_duration: 0,
-      data,
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-      mount_type: "kv",
-    },
-    status,
-  );
-}
-
-const badRequest = (message: string) => new AppError("bad_request", message);
-
-/** The mount, environment and key of a KV path, checked. */
-function secretPath(c: Context<AppEnv>) {
-  const project = c.req.param("mount") ?? "";
-  const env = c.req.param("env") ?? "";
-  const key = c.req.param("key") ?? "";
-  if (!SlugSchema.safeParse(env).success || !SecretKeySchema.safeParse(key).success) {
-    throw badRequest(`a secret's path is <environment>/<key>; "${env}/${key}" is not one`);
-  }
-  return { project, env, key };
-}
+import { isList, list, metadata, mountOf } from "./kv-metadata.js";
 
 async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
   const body: unknown = await c.req.json().catch(() => null);
@@ -75,25 +42,6 @@ const WriteBody = z.object({
 const VersionsBody = z.object({
   versions: z.array(z.number().int().min(1)).min(1).max(1000),
 });
-
-const versionMetadata = (v: SecretVersionRow, deletedAt: string | null) => ({
-  created_time: v.createdAt,
-  custom_metadata: null,
-  deletion_time: deletedAt ?? "",
-  destroyed: v.destroyedAt !== null,
-  version: v.version,
-});
-
-/** The secret's rows for metadata answers (D1, after the request was authorized). */
-async function history(c: Context<AppEnv>, environmentId: string, key: string) {
-  const secret = await findSecret(db(c), environmentId, key);
-  if (!secret || secret.purgedAt) return null;
-  const versions = await listVersions(db(c), secret.id, 1000);
-  // A secret deleted as a whole shows as its current version deleted.
-  const deletedAt = (v: SecretVersionRow) =>
-    v.deletedAt ?? (v.version === secret.currentVersion ? secret.deletedAt : null);
-  return { secret, versions, deletedAt };
-}
 
 async function readData(c: Context<AppEnv>) {
   const params = secretPath(c);
@@ -211,89 +159,6 @@ async function lifecycle(
   }
   await settle(stub[operation]({ ...target, versions: chosen }, audit));
   return c.body(null, 204);
-}
-
-async function metadata(c: Context<AppEnv>) {
-  const params = secretPath(c);
-  const scope = await environmentFor(c, params, "secrets:list", "secret.versions");
-  const found = await history(c, scope.environment.id, params.key);
-  if (!found) throw new AppError("not_found", "secret not found");
-  const { secret, versions, deletedAt } = found;
-  const oldest = versions.filter((v) => !v.destroyedAt).at(-1)?.version ?? 0;
-  return answer(c, {
-    cas_required: false,
-    created_time: secret.createdAt,
-    current_version: secret.currentVersion,
-    custom_metadata: null,
-    delete_version_after: "0s",
-    max_versions: JSON.parse(scope.project.settings).max_versions ?? 0,
-    oldest_version: oldest,
-    updated_time: secret.updatedAt,
-    versions: Object.fromEntries(
-      [...versions].reverse().map((v) => {
-        const { version, ...rest } = versionMetadata(v, deletedAt(v));
-        return [String(version), rest];
-      }),
-    ),
-  });
-}
-
-const isList = (c: Context<AppEnv>) => {
-  const list = c.req.query("list");
-  return list === "true" || list === "1" || c.req.method === "LIST";
-};
-
-/** `metadata/?list=true`: the environments; `metadata/<env>/?list=true`: the keys. */
-async function list(c: Context<AppEnv>, env: string | undefined) {
-  const project = c.req.param("mount") ?? "";
-  if (!env) {
-    const { project: row, access } = await projectFor(c, project, "project:read", "secret.list");
-    const keys = (await listEnvironments(db(c), row.id))
-      .filter((e) => seesEnvironment(access, e.slug))
-      .map((e) => `${e.slug}/`);
-    if (!keys.length) throw new AppError("not_found", "nothing to list");
-    return answer(c, { keys });
-  }
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await coordinatedRead(
-      c,
-      { project, env },
-      { kind: "list", environment: env, values: false, limit: 1000, cursor },
-    );
-    if (page.notModified) throw new Error("unexpected 304 for a list");
-    keys.push(...page.rows.map((r) => r.key));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  if (!keys.length) throw new AppError("not_found", "nothing to list");
-  return answer(c, { keys });
-}
-
-/** The preflight the Vault CLI makes to learn a mount's type and KV version. */
-async function mountOf(c: Context<AppEnv>) {
-  const path = c.req.path.replace(/^.*\/sys\/internal\/ui\/mounts\/?/, "");
-  const mount = path.split("/")[0] ?? "";
-  if (mount === "transit") {
-    return c.json({ data: { path: "transit/", type: "transit", options: null } }, 200);
-  }
-  if (!mount) throw badRequest("give a path: sys/internal/ui/mounts/<project>/...");
-  const { project } = await projectFor(c, mount, "project:read");
-  return c.json(
-    {
-      data: {
-        path: `${mount}/`,
-        type: "kv",
-        description: `Qalá project ${project.slug}`,
-        options: { version: "2" },
-        local: false,
-        seal_wrap: false,
-        external_entropy_access: false,
-        config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
-      },
-    },
-    200,
-  );
 }
 
 const DATA = "/v1/:mount/data/:env/:key";

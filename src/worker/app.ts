@@ -28,7 +28,7 @@ import { projectRoutes } from "./routes/projects.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { secretVersionRoutes } from "./routes/secret-versions.js";
 import { vaultApp } from "./vault/app.js";
-import { KeyProviderError } from "./crypto/transit-client.js";
+import { KeyProviderError } from "./key-providers/index.js";
 
 /** Routes that authenticate on their own terms (bootstrap token, credentials, ID tokens). */
 const PUBLIC_PATHS = /^\/v1\/(bootstrap|auth\/(login|refresh|logout|oidc|sso\/[a-z]+))$/;

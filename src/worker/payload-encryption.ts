@@ -9,7 +9,7 @@ import { openDb } from "./db/client.js";
 import type { Env } from "./env.js";
 import { AppError } from "./errors.js";
 import { getPayloadKey } from "./services/server-keys.js";
-import { keySource } from "./crypto/master-keys.js";
+import { keySource } from "./key-providers/index.js";
 
 export const ENCRYPTED_MARK = "Qala-Encrypted-Request";
 export const RESPONSE_KEY_HEADER = "Qala-Response-Key";

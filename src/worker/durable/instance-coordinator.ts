@@ -16,7 +16,7 @@ import { openDb } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
 import type { Env } from "../env.js";
 import type { Result } from "../errors.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 const FLUSH_DELAY_MS = 1000;
 const PROJECTS_PER_STEP = 25;

@@ -61,11 +61,11 @@ import { fetchRotatedValue, isDue, parseRotation, webhookSecret } from "../servi
 import { rotatingSecrets } from "../db/secrets.js";
 import { rewrapProjectKeks } from "../services/master-key.js";
 import { createTransitKey, rotateTransitKey } from "../services/transit.js";
-import { KeyProviderError } from "../crypto/transit-client.js";
+import { KeyProviderError } from "../key-providers/index.js";
 import { listEnvironments } from "../db/projects.js";
 import { ProjectState } from "./project-state.js";
 import type { CoordinatorAnswer, ReadRequest } from "./read-model.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 const FLUSH_DELAY_MS = 1000;
 

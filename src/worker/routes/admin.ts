@@ -13,7 +13,7 @@ import {
   newRouter,
   requireInstanceAdmin,
 } from "./router.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 const RewrapJobSchema = z.object({
   id: z.string(),

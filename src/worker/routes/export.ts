@@ -6,7 +6,7 @@ import { decryptRows } from "../services/sealed-rows.js";
 import { coordinatedRead } from "./coordinated-read.js";
 import { checkSealedResponse } from "../services/encryption-policy.js";
 import { ERRORS, EnvParams, newRouter, noStore, responseKey } from "./router.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 export const exportRoutes = newRouter().openapi(
   createRoute({

@@ -21,7 +21,7 @@ import {
 } from "../services/access.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 export function validationError(error: zod.ZodError): AppError {
   return new AppError("validation_failed", "the request is not valid", {

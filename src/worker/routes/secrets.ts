@@ -40,7 +40,7 @@ import {
   secretTarget,
 } from "./router.js";
 import { webhookSecret } from "../services/rotation.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 
 const BASE = "/v1/projects/{project}/environments/{env}/secrets";
 

@@ -5,7 +5,7 @@ import { activeKek, findKey, type KeyRow } from "../db/keys.js";
 import { IntegrityError } from "../crypto/aead.js";
 import { unwrapKek } from "../crypto/envelope.js";
 import { cachedKek } from "../crypto/kek-cache.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 
 async function unwrapRow(masterKeySource: string, row: KeyRow): Promise<CryptoKey> {
   if (row.state === "destroyed") throw new IntegrityError(`KEK ${row.id} is destroyed`);

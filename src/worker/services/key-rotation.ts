@@ -9,7 +9,7 @@ import { findEnvironment, listEnvironments } from "../db/projects.js";
 import { countUnderKek, setWrappedDek, versionsUnderKek } from "../db/secrets.js";
 import { createKek, rewrapDek } from "../crypto/envelope.js";
 import { newId } from "../crypto/ids.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 import { AppError } from "../errors.js";
 import { kekById } from "./kek-provider.js";
 import type { ChangeDeps } from "./write-deps.js";

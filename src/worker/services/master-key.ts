@@ -2,7 +2,8 @@
 // every instance key is re-wrapped under it (values and DEKs are untouched),
 // after which the old key can be removed from the configuration.
 import type { BatchItem } from "drizzle-orm/batch";
-import { loadMasterKeyring, rewrapUnderActive } from "../crypto/master-keys.js";
+import { rewrapUnderActive } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 import { kekAad } from "../crypto/envelope.js";
 import { instanceAad } from "../crypto/instance-keys.js";
 import type { Db } from "../db/client.js";

@@ -20,7 +20,7 @@ import {
 } from "../db/projects.js";
 import { createKek } from "../crypto/envelope.js";
 import { newId } from "../crypto/ids.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 import { AppError } from "../errors.js";
 import { isCidr } from "../auth/client-address.js";
 import { upsertGrant } from "../db/access.js";

@@ -3,7 +3,7 @@
 import { IntegrityError } from "../crypto/aead.js";
 import { decryptValue, unwrapKek } from "../crypto/envelope.js";
 import { cachedKek } from "../crypto/kek-cache.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 import type { SealedRow, WrappedKekRow } from "../durable/read-model.js";
 import { AppError } from "../errors.js";
 

@@ -14,7 +14,7 @@ import {
   openInstanceSecret,
   sealInstanceSecret,
 } from "../crypto/instance-keys.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 
 const wrapped = (row: KeyRow) => ({
   name: row.scopeId,

@@ -5,7 +5,7 @@
 import { importAesKey, IV_BYTES, TAG_BYTES } from "../crypto/aead.js";
 import { fromBase64, randomBytes, toBase64 } from "../crypto/encoding.js";
 import { newId } from "../crypto/ids.js";
-import { loadMasterKeyring } from "../crypto/master-keys.js";
+import { loadMasterKeyring } from "../key-providers/index.js";
 import { nowIso, type Db } from "../db/client.js";
 import { insertKey, setKeyState, transitKeyVersions, type KeyRow } from "../db/keys.js";
 import { AppError } from "../errors.js";

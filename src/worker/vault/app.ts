@@ -5,7 +5,7 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS } from "../../contract/index.js";
 import type { AppEnv } from "../env.js";
-import { KeyProviderError } from "../crypto/transit-client.js";
+import { KeyProviderError } from "../key-providers/index.js";
 import { AppError } from "../errors.js";
 import { fromApiToken } from "../middleware/authenticate.js";
 import { limitBodies } from "../middleware/body-limit.js";

@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Permission } from "../../contract/index.js";
-import { keySource } from "../crypto/master-keys.js";
+import { keySource } from "../key-providers/index.js";
 import { settle } from "../durable/coordinator-client.js";
 import type { AppEnv } from "../env.js";
 import { AppError } from "../errors.js";

@@ -3,8 +3,8 @@
 // which Vault's Transit engine and Qalá's own /vault/v1/transit both speak.
 // Key material is sent as base64 plaintext with the AAD as `associated_data`
 // (an aes256-gcm96 key); what comes back (`vault:v<n>:…`) is stored as is.
-import { fromBase64, toBase64, utf8 } from "./encoding.js";
-import type { MasterKeyring, Wrapped } from "./master-keys.js";
+import { fromBase64, toBase64, utf8 } from "../crypto/encoding.js";
+import type { MasterKeyring, Wrapped } from "../crypto/master-keys.js";
 
 export interface RemoteKeySettings {
   /** The Vault address: Vault itself, or `<qala-url>/vault`. */

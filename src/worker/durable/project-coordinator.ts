@@ -301,13 +301,16 @@ export class ProjectCoordinator extends DurableObject<Env> {
   /**
    * Runs a change after every change queued before it. Its statements land
    * with its audit event; a change refused before landing is audited as
-   * denied or failed. Errors become result objects (they do not cross RPC).
+   * denied or failed, and one that found nothing to do as ok (unless
+   * `quiet`: the cron's runs that change nothing leave no event). Errors
+   * become result objects (they do not cross RPC).
    */
   #change<T>(
     projectId: string,
     action: string,
     audit: AuditContext,
     change: (deps: ChangeDeps) => Promise<T>,
+    { quiet = false }: { quiet?: boolean } = {},
   ): Promise<Result<T>> {
     const run = this.#tail.then(async () => {
       const chain = await this.#audit(projectId);
@@ -327,12 +330,19 @@ export class ProjectCoordinator extends DurableObject<Env> {
       };
       try {
         await this.#project(projectId).take(audit.actor, 1, this.#now());
-        return await change({
+        const result = await change({
           db: this.#db,
           masterKey: keySource(this.env),
           now: this.#now,
           land,
         });
+        // A change that found nothing to do (revoking what is revoked, deleting
+        // a deleted version) is still one event, appended like a read's.
+        if (!reserved && !quiet) {
+          chain.append(event);
+          await this.#scheduleFlush();
+        }
+        return result;
       } catch (error) {
         if (!reserved && !(error instanceof AuditUnavailable)) {
           const denied =
@@ -505,8 +515,12 @@ export class ProjectCoordinator extends DurableObject<Env> {
    * `audit.prune`).
    */
   async maintain(input: { projectId: string }) {
-    const maintained = await this.#change(input.projectId, "project.maintain", CRON, (d) =>
-      maintainProject(d, input.projectId),
+    const maintained = await this.#change(
+      input.projectId,
+      "project.maintain",
+      CRON,
+      (d) => maintainProject(d, input.projectId),
+      { quiet: true },
     );
     if (!maintained.ok) return maintained;
     return settle(

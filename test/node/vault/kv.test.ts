@@ -213,6 +213,14 @@ describe("Vault KV v2 through node-vault", () => {
       expect(actions).toContain(action);
     }
     expect(actions).toContain("secret.destroy");
+    // A call that changes nothing (deleting a version twice) is audited all the same.
+    const vault = client(token);
+    await vault.write(`${project}/data/production/TWICE`, { data: { value: "x" } });
+    await vault.write(`${project}/delete/production/TWICE`, { versions: [1] });
+    const before = await admin.audit.list(project, { action: "secret.delete", limit: 200 });
+    await vault.write(`${project}/delete/production/TWICE`, { versions: [1] });
+    const after = await admin.audit.list(project, { action: "secret.delete", limit: 200 });
+    expect(after.items.length).toBe(before.items.length + 1);
     expect((await admin.audit.verify(project)).ok).toBe(true);
   });
 });

@@ -22045,8 +22045,12 @@ function createClient(options) {
   };
 }
 
+// src/contract/limits.ts
+var ENV_VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+var MAX_VALUE_BYTES = 64 * 1024;
+var MAX_BULK_BYTES = 16 * 1024 * 1024;
+
 // src/action/selection.ts
-var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var SelectionError = class extends Error {
   name = "SelectionError";
 };
@@ -22082,7 +22086,7 @@ function select(secrets, selection, skipped) {
     ];
     throw new SelectionError(`cannot export ${reasons.filter(Boolean).join("; ")}`);
   }
-  const invalid2 = chosen.filter((s) => !ENV_NAME.test(s.name)).map((s) => s.name);
+  const invalid2 = chosen.filter((s) => !ENV_VAR_NAME_PATTERN.test(s.name)).map((s) => s.name);
   if (invalid2.length) {
     throw new SelectionError(
       `not valid environment variable names: ${invalid2.join(", ")} (letters, digits and "_", not starting with a digit); map them with "KEY | ENV_NAME" in \`secrets\``
@@ -22161,10 +22165,7 @@ async function run() {
   const input = inputs();
   const token = await accessToken(input);
   const client = createClient({ url: input.url, token, userAgent: USER_AGENT });
-  const environment = await retrying(
-    "fetching the environment",
-    () => client.getEnvironment(input.project, input.environment)
-  );
+  const environment = await client.getEnvironment(input.project, input.environment);
   for (const value of Object.values(environment.secrets)) {
     for (const mask of masksOf(value)) setSecret(mask);
   }

@@ -37,7 +37,10 @@ function inputs() {
   };
 }
 
-/** Retries what may succeed on a second try (network errors, 5xx, 429). */
+/**
+ * Retries what may succeed on a second try (network errors, 5xx, 429). The
+ * SDK retries a POST only on 429 and 503; a token exchange is safe to repeat.
+ */
 async function retrying<T>(what: string, run: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -75,9 +78,8 @@ export async function run(): Promise<void> {
   const input = inputs();
   const token = await accessToken(input);
   const client = createClient({ url: input.url, token, userAgent: USER_AGENT });
-  const environment = await retrying("fetching the environment", () =>
-    client.getEnvironment(input.project, input.environment),
-  );
+  // A GET: the SDK itself retries network errors, 429 and 5xx.
+  const environment = await client.getEnvironment(input.project, input.environment);
   // Masks first, for every value fetched (chosen or not): nothing below may
   // print a value before the runner hides it.
   for (const value of Object.values(environment.secrets)) {

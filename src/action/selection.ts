@@ -1,9 +1,7 @@
 // Which secrets the Action exports, and under which names: the `secrets`
 // input, one `KEY` or `KEY | ENV_NAME` per line (empty: every key). Pure, so
 // it is tested without a runner.
-
-/** What the runner accepts as an environment variable and output name. */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { ENV_VAR_NAME_PATTERN } from "../contract/limits.js";
 
 export interface Selected {
   key: string;
@@ -60,7 +58,7 @@ export function select(
     ];
     throw new SelectionError(`cannot export ${reasons.filter(Boolean).join("; ")}`);
   }
-  const invalid = chosen.filter((s) => !ENV_NAME.test(s.name)).map((s) => s.name);
+  const invalid = chosen.filter((s) => !ENV_VAR_NAME_PATTERN.test(s.name)).map((s) => s.name);
   if (invalid.length) {
     throw new SelectionError(
       `not valid environment variable names: ${invalid.join(", ")} ` +

@@ -5,9 +5,9 @@
 // (128 + signal number when it is killed).
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import { ENV_VAR_NAME_PATTERN } from "../contract/limits.js";
 
 export const PROTECTED = new Set(["PATH", "HOME", "SHELL", "USER", "PWD", "TERM"]);
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The child's environment, and the keys left out (with why). */
 export function childEnvironment(
@@ -18,7 +18,7 @@ export function childEnvironment(
   const env = { ...inherited };
   const skipped: string[] = [];
   for (const [key, value] of Object.entries(secrets)) {
-    if (!ENV_NAME.test(key) || value.includes("\0")) {
+    if (!ENV_VAR_NAME_PATTERN.test(key) || value.includes("\0")) {
       skipped.push(`${key} (not a valid environment variable)`);
     } else if (PROTECTED.has(key)) {
       skipped.push(`${key} (never overridden)`);

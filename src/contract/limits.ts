@@ -1,6 +1,8 @@
 // Input limits of the API contract (API.md "Conventions").
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
+/** What a process environment (and a shell, and GitHub's runner) takes as a variable name. */
+export const ENV_VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A value is at most 64 KiB of UTF-8 bytes. */
 export const MAX_VALUE_BYTES = 64 * 1024;
 /** A bulk change holds at most this many keys. */

@@ -1,6 +1,13 @@
 // Helpers for integration tests: requests against the Worker and a bootstrapped admin.
-import { env, SELF } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { expect } from "vitest";
+import worker from "../../src/worker/index.js";
 
 export const ORIGIN = "https://qala.test";
 export const BOOTSTRAP_TOKEN = "test-bootstrap-token";
@@ -116,4 +123,11 @@ export async function projectToken(project: string, body: Record<string, unknown
 export async function coordinatorOf(project: string) {
   const { id } = await json(await api("GET", `/v1/projects/${project}`));
   return env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(id));
+}
+
+/** Runs the Worker's cron trigger (`scheduled`) to completion. */
+export async function cron() {
+  const ctx = createExecutionContext();
+  await worker.scheduled!(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
 }

@@ -75,6 +75,14 @@ export const findVersion = (db: Db, secretId: string, version: number) =>
     .where(and(eq(secretVersions.secretId, secretId), eq(secretVersions.version, version)))
     .get();
 
+/** The named versions of a secret (those that exist). */
+export const findVersions = (db: Db, secretId: string, versions: number[]) =>
+  db
+    .select()
+    .from(secretVersions)
+    .where(and(eq(secretVersions.secretId, secretId), inArray(secretVersions.version, versions)))
+    .all();
+
 export const listVersions = (db: Db, secretId: string, limit: number, before?: number) =>
   db
     .select()

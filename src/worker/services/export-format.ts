@@ -2,15 +2,13 @@
 // exactly (tests parse the output with the format's own parser); a value a
 // format cannot carry is left out and named, never mangled.
 import { stringify as yamlStringify } from "yaml";
-import type { ExportFormat } from "../../contract/index.js";
+import { ENV_VAR_NAME_PATTERN, type ExportFormat } from "../../contract/index.js";
 
 export interface Rendered {
   body: string;
   contentType: string;
   skipped: string[];
 }
-
-const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * dotenv (the `dotenv` package's parser) has no escapes except `\n` and `\r`
@@ -70,7 +68,7 @@ export function renderEnvironment(
     case "shell": {
       const lines: string[] = [];
       for (const [key, value] of values) {
-        if (!SHELL_NAME.test(key) || value.includes("\0")) skipped.push(key);
+        if (!ENV_VAR_NAME_PATTERN.test(key) || value.includes("\0")) skipped.push(key);
         else lines.push(`export ${key}=${shellQuote(value)}`);
       }
       return { body: joinLines(lines), contentType: "text/x-shellscript; charset=utf-8", skipped };

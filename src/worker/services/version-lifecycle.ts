@@ -10,7 +10,7 @@ import { bumpRevision, findEnvironment } from "../db/projects.js";
 import {
   destroyVersion,
   findSecret,
-  listVersions,
+  findVersions,
   markDeleted,
   markVersionsDeleted,
 } from "../db/secrets.js";
@@ -19,21 +19,18 @@ import type { SecretTarget } from "./secret-writes.js";
 import type { ChangeDeps } from "./write-deps.js";
 
 export interface VersionsTarget extends SecretTarget {
-  versions: number[];
+  /** Version numbers, or the current version as the coordinator sees it (Vault's DELETE data). */
+  versions: number[] | "current";
 }
-
-const MAX_VERSIONS = 1000;
 
 async function versionsOf(deps: ChangeDeps, target: VersionsTarget) {
   const environment = await findEnvironment(deps.db, target.projectId, target.environment);
   if (!environment) throw new AppError("not_found", "environment not found");
   const secret = await findSecret(deps.db, environment.id, target.key);
   if (!secret || secret.purgedAt) throw new AppError("not_found", "secret not found");
-  const wanted = new Set(target.versions);
-  const versions = (await listVersions(deps.db, secret.id, MAX_VERSIONS)).filter((v) =>
-    wanted.has(v.version),
-  );
-  return { environment, secret, versions };
+  const named = target.versions === "current" ? [secret.currentVersion] : target.versions;
+  const versions = await findVersions(deps.db, secret.id, named);
+  return { environment, secret, named, versions };
 }
 
 /** Soft-deletes versions (those that do not exist are ignored, as in Vault). */
@@ -59,9 +56,9 @@ export async function undeleteVersions(
   deps: ChangeDeps,
   target: VersionsTarget,
 ): Promise<{ versions: number[] }> {
-  const { environment, secret, versions } = await versionsOf(deps, target);
+  const { environment, secret, named, versions } = await versionsOf(deps, target);
   const chosen = versions.filter((v) => v.deletedAt && !v.destroyedAt).map((v) => v.version);
-  const restore = target.versions.includes(secret.currentVersion) && secret.deletedAt !== null;
+  const restore = named.includes(secret.currentVersion) && secret.deletedAt !== null;
   if (!chosen.length && !restore) return { versions: [] };
   await deps.land([
     ...(chosen.length ? [markVersionsDeleted(deps.db, secret.id, chosen, null)] : []),

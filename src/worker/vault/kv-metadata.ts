@@ -74,7 +74,7 @@ export async function mountOf(c: Context<AppEnv>) {
     return c.json({ data: { path: "transit/", type: "transit", options: null } }, 200);
   }
   if (!mount) throw badRequest("give a path: sys/internal/ui/mounts/<project>/...");
-  const { project } = await projectFor(c, mount, "project:read");
+  const { project } = await projectFor(c, mount, "project:read", "project.read");
   return c.json(
     {
       data: {

@@ -141,17 +141,17 @@ async function write(c: Context<AppEnv>, patch: boolean) {
 
 const casMismatch = () => badRequest("check-and-set parameter did not match the current version");
 
-/** delete / undelete / destroy of some versions (or, for DELETE data, the latest). */
+/** delete / undelete / destroy of some versions (or, for DELETE data, the current one). */
 async function lifecycle(
   c: Context<AppEnv>,
   operation: "deleteVersions" | "undeleteVersions" | "destroyVersions",
-  versions?: number[],
+  versions?: "current",
 ) {
   const params = secretPath(c);
   const permission: Permission =
     operation === "undeleteVersions" ? "secrets:write" : "secrets:delete";
   const { stub, target, audit } = await secretTarget(c, params, permission);
-  let chosen = versions;
+  let chosen: number[] | "current" | undefined = versions;
   if (!chosen) {
     const parsed = VersionsBody.safeParse(await jsonBody(c));
     if (!parsed.success) throw badRequest('the body is {"versions": [n, ...]}');
@@ -167,7 +167,7 @@ const METADATA = "/v1/:mount/metadata/:env/:key";
 export const kvRoutes = new Hono<AppEnv>()
   .get("/v1/sys/internal/ui/mounts/*", mountOf)
   .get("/v1/:mount/config", async (c) => {
-    const { project } = await projectFor(c, c.req.param("mount"), "project:read");
+    const { project } = await projectFor(c, c.req.param("mount"), "project:read", "project.read");
     return answer(c, {
       cas_required: false,
       delete_version_after: "0s",
@@ -177,14 +177,8 @@ export const kvRoutes = new Hono<AppEnv>()
   .get(DATA, readData)
   .on(["POST", "PUT"], DATA, (c) => write(c, false))
   .patch(DATA, (c) => write(c, true))
-  .delete(DATA, async (c) => {
-    // Vault's DELETE of data soft-deletes the latest version.
-    const params = secretPath(c);
-    const scope = await environmentFor(c, params, "secrets:delete");
-    const found = await history(c, scope.environment.id, params.key);
-    if (!found) throw new AppError("not_found", "secret not found");
-    return lifecycle(c, "deleteVersions", [found.secret.currentVersion]);
-  })
+  // Vault's DELETE of data soft-deletes the latest version.
+  .delete(DATA, (c) => lifecycle(c, "deleteVersions", "current"))
   .on(["POST", "PUT"], "/v1/:mount/delete/:env/:key", (c) => lifecycle(c, "deleteVersions"))
   .on(["POST", "PUT"], "/v1/:mount/undelete/:env/:key", (c) => lifecycle(c, "undeleteVersions"))
   .on(["POST", "PUT"], "/v1/:mount/destroy/:env/:key", (c) => lifecycle(c, "destroyVersions"))

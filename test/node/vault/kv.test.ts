@@ -213,6 +213,7 @@ describe("Vault KV v2 through node-vault", () => {
       expect(actions).toContain(action);
     }
     expect(actions).toContain("secret.destroy");
+    expect(actions).toContain("project.read"); // the CLI's mount probe
     // A call that changes nothing (deleting a version twice) is audited all the same.
     const vault = client(token);
     await vault.write(`${project}/data/production/TWICE`, { data: { value: "x" } });

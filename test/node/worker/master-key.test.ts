@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hostWorker } from "../../../scripts/worker-host.mjs";
+import { bootstrap, caller, type Call } from "../../support/http-call.js";
 
 const OUT_DIR = ".build/test-host"; // built by the Node global setup
 const OLD = `old:${randomBytes(32).toString("base64")}`;
@@ -28,28 +29,6 @@ async function hosted<T>(masterKey: string, run: (call: Call) => Promise<T>): Pr
   }
 }
 
-type Call = (
-  method: string,
-  path: string,
-  options?: { body?: unknown; token?: string; vaultToken?: string },
-) => Promise<{ status: number; body: any }>;
-
-const caller =
-  (origin: string): Call =>
-  async (method, path, { body, token, vaultToken } = {}) => {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: {
-        ...(body ? { "Content-Type": "application/json" } : {}),
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        ...(vaultToken ? { "X-Vault-Token": vaultToken } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-
 let transitToken = "";
 let sealed = "";
 const vault = async (call: Call, path: string, body: unknown) => {
@@ -66,11 +45,7 @@ describe("master-key rotation", () => {
   it("re-wraps every KEK and server key, after which the old master key can go", async () => {
     // 1. Under the old key: a project with secrets in two environments, a login, the JWKS.
     const admin = await hosted(OLD, async (call) => {
-      const boot = await call("POST", "/v1/bootstrap", {
-        body: { bootstrap_token: "host-bootstrap", email: "mk@example.com", password: PASSWORD },
-      });
-      expect(boot.status).toBe(201);
-      const token = boot.body.api_token as string;
+      const token = await bootstrap(call, "mk@example.com", PASSWORD);
       expect((await call("POST", "/v1/projects", { token, body: { slug: "mk" } })).status).toBe(
         201,
       );

@@ -8,40 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostWorker } from "../../../scripts/worker-host.mjs";
+import { bootstrap, caller, type Call } from "../../support/http-call.js";
 
 const OUT_DIR = ".build/test-host"; // built by the Node global setup
 const PASSWORD = "remote key provider test";
 type Host = Awaited<ReturnType<typeof hostWorker>>;
-
-type Call = (
-  method: string,
-  path: string,
-  options?: { body?: unknown; token?: string; vault?: boolean },
-) => Promise<{ status: number; body: any }>;
-
-const caller =
-  (origin: string): Call =>
-  async (method, path, { body, token, vault } = {}) => {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: {
-        ...(body ? { "Content-Type": "application/json" } : {}),
-        ...(token && vault ? { "X-Vault-Token": token } : {}),
-        ...(token && !vault ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-
-async function bootstrap(call: Call, email: string): Promise<string> {
-  const boot = await call("POST", "/v1/bootstrap", {
-    body: { bootstrap_token: "host-bootstrap", email, password: PASSWORD },
-  });
-  expect(boot.status).toBe(201);
-  return boot.body.api_token as string;
-}
 
 const dir = mkdtempSync(join(tmpdir(), "qala-remote-kms-"));
 const moved = mkdtempSync(join(tmpdir(), "qala-moved-to-kms-"));
@@ -75,7 +46,7 @@ beforeAll(async () => {
   kms = await hostWorker({ outDir: OUT_DIR });
   hosts.push(kms);
   kmsCall = caller(kms.origin);
-  kmsAdmin = await bootstrap(kmsCall, "kms@example.com");
+  kmsAdmin = await bootstrap(kmsCall, "kms@example.com", PASSWORD);
   expect(
     (await kmsCall("POST", "/v1/projects", { token: kmsAdmin, body: { slug: "kms" } })).status,
   ).toBe(201);
@@ -87,8 +58,7 @@ beforeAll(async () => {
   kmsToken = token.body.token;
   // Worker B may use the key but not manage it: the operator creates it on A.
   const created = await kmsCall("POST", "/vault/v1/transit/keys/instance-b", {
-    token: kmsAdmin,
-    vault: true,
+    vaultToken: kmsAdmin,
     body: {},
   });
   // The instance admin's own token is a user token: Transit keys belong to a project.
@@ -98,8 +68,7 @@ beforeAll(async () => {
     body: { name: "operator", permissions: ["transit:manage"] },
   });
   const made = await kmsCall("POST", "/vault/v1/transit/keys/instance-b", {
-    token: manager.body.token,
-    vault: true,
+    vaultToken: manager.body.token,
     body: {},
   });
   expect(made.status).toBe(204);
@@ -115,7 +84,7 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
   it("wraps B's keys through A's Transit, audited on A, and survives a key rotation on A", async () => {
     const b = await hostB();
     const call = caller(b.origin);
-    const admin = await bootstrap(call, "b@example.com");
+    const admin = await bootstrap(call, "b@example.com", PASSWORD);
     bAdmin = admin;
     expect(
       (await call("POST", "/v1/projects", { token: admin, body: { slug: "app" } })).status,
@@ -140,14 +109,12 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
     });
     bTransitToken = transit.body.token;
     const inner = await call("POST", "/vault/v1/transit/keys/inner", {
-      token: bTransitToken,
-      vault: true,
+      vaultToken: bTransitToken,
       body: {},
     });
     expect(inner.status).toBe(204);
     const sealedOnB = await call("POST", "/vault/v1/transit/encrypt/inner", {
-      token: bTransitToken,
-      vault: true,
+      vaultToken: bTransitToken,
       body: { plaintext: btoa("inner") },
     });
     expect(sealedOnB.body.data.ciphertext).toMatch(/^vault:v1:/);
@@ -187,8 +154,7 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
       body: { name: "rotator", permissions: ["transit:manage"] },
     });
     const rotated = await kmsCall("POST", "/vault/v1/transit/keys/instance-b/rotate", {
-      token: operator.body.token,
-      vault: true,
+      vaultToken: operator.body.token,
     });
     expect(rotated.body.data.latest_version).toBe(2);
     const b2 = await hostB();
@@ -273,8 +239,7 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
     expect(results).toEqual([]);
     // B's own Transit: its key cannot be unwrapped, so 503 in Vault's shape (not a bad ciphertext).
     const encrypted = await call("POST", "/vault/v1/transit/encrypt/inner", {
-      token: bTransitToken,
-      vault: true,
+      vaultToken: bTransitToken,
       body: { plaintext: btoa("x") },
     });
     expect(encrypted).toEqual({
@@ -282,8 +247,7 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
       body: { errors: ["the key provider is unavailable"] },
     });
     const decrypted = await call("POST", "/vault/v1/transit/decrypt/inner", {
-      token: bTransitToken,
-      vault: true,
+      vaultToken: bTransitToken,
       body: { ciphertext: bSealed },
     });
     expect(decrypted.status).toBe(503);
@@ -303,7 +267,7 @@ describe("remote key provider (one Qalá the KMS of another)", () => {
     });
     hosts.push(local);
     let call = caller(local.origin);
-    const admin = await bootstrap(call, "moved@example.com");
+    const admin = await bootstrap(call, "moved@example.com", PASSWORD);
     expect(
       (await call("POST", "/v1/projects", { token: admin, body: { slug: "app" } })).status,
     ).toBe(201);

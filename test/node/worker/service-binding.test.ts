@@ -5,6 +5,7 @@ import { build } from "esbuild";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostWorker, root } from "../../../scripts/worker-host.mjs";
+import { bootstrap, caller } from "../../support/http-call.js";
 import { createClient, type QalaClient } from "../../../src/sdk/index.js";
 
 const OUT_DIR = ".build/test-host"; // built by the Node global setup
@@ -52,16 +53,11 @@ beforeAll(async () => {
       },
     ],
   });
-  const boot = await fetch(`${host.origin}/v1/bootstrap`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      bootstrap_token: host.bootstrapToken,
-      email: "binding@example.com",
-      password: "service binding test",
-    }),
-  });
-  const { api_token } = (await boot.json()) as { api_token: string };
+  const api_token = await bootstrap(
+    caller(host.origin),
+    "binding@example.com",
+    "service binding test",
+  );
   admin = createClient({ url: host.origin, token: api_token });
   await admin.projects.create({ slug: PROJECT });
   await admin.secrets.bulk(PROJECT, "production", { set: SECRETS });

@@ -1,22 +1,18 @@
 // Audit retention: the cron job deletes events older than audit_retention_days
 // behind a checkpoint signed with the server's key, and verify starts there.
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/worker/index.js";
-import { api, coordinatorOf, json, newProject, projectToken, secretsPath } from "../helpers.js";
+import {
+  api,
+  coordinatorOf,
+  json,
+  newProject,
+  projectToken,
+  secretsPath,
+  cron,
+} from "../helpers.js";
 
 const DAY_MS = 86_400_000;
-
-async function cron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 const verify = async (project: string) =>
   json(await api("GET", `/v1/projects/${project}/audit/verify`));

@@ -1,18 +1,14 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/worker/index.js";
-import { api, coordinatorOf, expectError, json, newProject, secretsPath } from "../helpers.js";
-
-async function cron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
+import {
+  api,
+  coordinatorOf,
+  expectError,
+  json,
+  newProject,
+  secretsPath,
+  cron,
+} from "../helpers.js";
 
 const versionRows = (project: string, key: string) =>
   env.DB.prepare(

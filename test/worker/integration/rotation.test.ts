@@ -1,22 +1,18 @@
 // Rotation policies: a generator or a signed webhook, rotated now by
 // POST .../rotate and when due by the cron job (driven with a moved clock).
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/worker/index.js";
-import { api, coordinatorOf, expectError, json, newProject, secretsPath } from "../helpers.js";
+import {
+  api,
+  coordinatorOf,
+  expectError,
+  json,
+  newProject,
+  secretsPath,
+  cron,
+} from "../helpers.js";
 
 const DAY_MS = 86_400_000;
-
-async function cron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 const hook = (name: string) => `${env.TEST_WEBHOOK_URL}/hook/${name}`;
 const configure = (name: string, behaviour: Record<string, unknown>) =>

@@ -55,9 +55,21 @@ export interface ReservedWrite {
 }
 
 const FLUSH_BATCH = 1000;
-/** A group commit stays open until the runtime has taken the events queued behind it (ms). */
-const GROUP_WINDOW_MS = 0;
+/**
+ * A group commit stays open, one timer tick at a time, while events keep
+ * joining it (reads that arrived together are still being dispatched), and
+ * commits after a tick that brought none, or after this many ticks. Every
+ * commit is one storage sync, the dearest part of a read's event.
+ */
+const GROUP_MAX_TICKS = 8;
 const VERIFY_PAGE = 1000;
+
+/**
+ * When the next flush should run: at once after a full batch (more are
+ * waiting, so the flush keeps up with any rate of events), else after `delayMs`.
+ */
+export const nextFlushIn = (flushed: number, delayMs: number) =>
+  flushed >= FLUSH_BATCH ? 0 : delayMs;
 
 const GENESIS_HEAD: Head = { seq: 0, hash: GENESIS };
 
@@ -195,23 +207,34 @@ export class AuditChain {
     if (this.#failing()) return Promise.reject(new AuditUnavailable("audit append failed"));
     const seq = this.#nextSeq++;
     const event = toEvent(input, seq, this.#ts());
-    if (!this.#group) {
-      const events: AuditEvent[] = [];
-      const done = new Promise<void>((resolve, reject) =>
-        setTimeout(() => {
-          this.#group = null;
-          try {
-            this.#transaction(() => events.forEach((e) => this.#store(e)));
-            resolve();
-          } catch (error) {
-            reject(error);
-          }
-        }, GROUP_WINDOW_MS),
-      );
-      this.#group = { events, done };
-    }
+    this.#group ??= this.#openGroup();
     this.#group.events.push(event);
     return this.#group.done.then(() => seq);
+  }
+
+  #openGroup(): { events: AuditEvent[]; done: Promise<void> } {
+    const events: AuditEvent[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      let seen = 0;
+      let ticks = 0;
+      const tick = () => {
+        if (events.length > seen && ticks < GROUP_MAX_TICKS) {
+          seen = events.length;
+          ticks++;
+          setTimeout(tick, 0);
+          return;
+        }
+        this.#group = null;
+        try {
+          this.#transaction(() => events.forEach((e) => this.#store(e)));
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      };
+      setTimeout(tick, 0);
+    });
+    return { events, done };
   }
 
   /** Reserves the next seq for a write and hashes its event, to land in the write's batch. */

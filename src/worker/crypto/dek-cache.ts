@@ -1,25 +1,79 @@
-// Per-isolate cache of unwrapped DEKs as non-extractable CryptoKeys, keyed by
-// the exact wrapped DEK and its AAD: a tampered or moved row misses the cache
-// and fails as it would without it. Holding a DEK exposes no more than holding
-// the KEK that unwraps it, which the KEK cache already does; values themselves
-// are never cached.
+// Per-isolate cache of what opening a stored value takes, short of the value:
+// the unwrapped DEK as a non-extractable CryptoKey, the AAD's bytes and the
+// decoded IV and ciphertext. It is keyed by the exact wrapped DEK and its AAD,
+// and the IV and ciphertext are compared with the row's on every use, so a
+// tampered or moved row misses the cache and fails as it would without it.
+// Holding a DEK exposes no more than holding the KEK that unwraps it, which
+// the KEK cache already does; values themselves are never cached.
+import { IntegrityError } from "./aead.js";
+import { fromBase64, utf8 } from "./encoding.js";
+
 const MAX_ENTRIES = 20_000;
 const TTL_MS = 5 * 60 * 1000;
 
-const entries = new Map<string, { key: Promise<CryptoKey>; expiresAt: number }>();
+export interface StoredValue {
+  ciphertext: string;
+  iv: string;
+  wrappedDek: string;
+}
 
-export function cachedDek(
+/** A stored value ready to open: the DEK (once unwrapped) and the decoded bytes. */
+export interface PreparedValue {
+  dek: Promise<CryptoKey>;
+  aad: Uint8Array<ArrayBuffer>;
+  iv: Uint8Array<ArrayBuffer>;
+  ciphertext: Uint8Array<ArrayBuffer>;
+}
+
+interface Entry extends Readonly<PreparedValue> {
+  ivText: string;
+  ciphertextText: string;
+  expiresAt: number;
+}
+
+const entries = new Map<string, Entry>();
+
+export function decodeStored(text: string): Uint8Array<ArrayBuffer> {
+  try {
+    return fromBase64(text);
+  } catch {
+    throw new IntegrityError("stored ciphertext is not base64");
+  }
+}
+
+/**
+ * The prepared form of `stored` under `aad`; `unwrap` is called (with the
+ * AAD's bytes) only when the DEK is not cached. Throws IntegrityError when the
+ * row's base64 does not decode.
+ */
+export function preparedValue(
   aad: string,
-  wrappedDek: string,
-  unwrap: () => Promise<CryptoKey>,
+  stored: StoredValue,
+  unwrap: (aad: Uint8Array<ArrayBuffer>) => Promise<CryptoKey>,
   now: number = Date.now(),
-): Promise<CryptoKey> {
-  const id = `${aad}|${wrappedDek}`;
+): PreparedValue {
+  const id = `${aad}|${stored.wrappedDek}`;
   const hit = entries.get(id);
-  if (hit && hit.expiresAt > now) return hit.key;
-  if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-  const key = unwrap();
-  key.catch(() => entries.delete(id));
-  entries.set(id, { key, expiresAt: now + TTL_MS });
-  return key;
+  const fresh = hit && hit.expiresAt > now ? hit : undefined;
+  if (fresh?.ivText === stored.iv && fresh.ciphertextText === stored.ciphertext) return fresh;
+  // Entries never change once made (callers hold them across awaits): a row
+  // with other bytes under the same DEK gets an entry of its own.
+  const iv = decodeStored(stored.iv);
+  const ciphertext = decodeStored(stored.ciphertext);
+  const aadBytes = fresh?.aad ?? utf8(aad);
+  const entry: Entry = {
+    dek: fresh?.dek ?? unwrap(aadBytes),
+    aad: aadBytes,
+    iv,
+    ciphertext,
+    ivText: stored.iv,
+    ciphertextText: stored.ciphertext,
+    expiresAt: fresh?.expiresAt ?? now + TTL_MS,
+  };
+  entry.dek.catch(() => {
+    if (entries.get(id) === entry) entries.delete(id);
+  });
+  if (!fresh && entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
+  entries.set(id, entry);
+  return entry;
 }

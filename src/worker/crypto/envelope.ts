@@ -3,8 +3,8 @@
 // and an AAD that names exactly what the ciphertext belongs to, so a blob copied
 // onto another row, secret, version or environment fails to decrypt.
 import { IntegrityError, importAesKey, open, openDetached, seal, sealDetached } from "./aead.js";
-import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.js";
-import { cachedDek } from "./dek-cache.js";
+import { fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.js";
+import { decodeStored, preparedValue } from "./dek-cache.js";
 import type { MasterKeyring } from "./master-keys.js";
 
 export interface ValueContext {
@@ -77,34 +77,19 @@ export async function decryptValue(
   context: ValueContext,
   sealed: SealedValue,
 ): Promise<string> {
-  const aad = valueAad(context);
-  const aadBytes = utf8(aad);
-  const dek = await cachedDek(aad, sealed.wrappedDek, async () => {
-    const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aadBytes);
+  const value = preparedValue(valueAad(context), sealed, async (aad) => {
+    const rawDek = await open(kek, decodeStored(sealed.wrappedDek), aad);
     try {
       return await importAesKey(rawDek);
     } finally {
       rawDek.fill(0);
     }
   });
-  const plain = await openDetached(
-    dek,
-    decodeStored(sealed.iv),
-    decodeStored(sealed.ciphertext),
-    aadBytes,
-  );
+  const plain = await openDetached(await value.dek, value.iv, value.ciphertext, value.aad);
   try {
     return fromUtf8(plain);
   } catch {
     throw new IntegrityError("plaintext is not UTF-8");
-  }
-}
-
-function decodeStored(text: string): Uint8Array<ArrayBuffer> {
-  try {
-    return fromBase64(text);
-  } catch {
-    throw new IntegrityError("stored ciphertext is not base64");
   }
 }
 

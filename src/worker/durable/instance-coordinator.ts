@@ -10,7 +10,7 @@ import { listProjects } from "../db/projects.js";
 import { coordinator } from "./coordinator-client.js";
 import { rewrapInstanceKeys } from "../services/master-key.js";
 import { DurableObject } from "cloudflare:workers";
-import { AuditChain, AuditUnavailable } from "../audit/chain.js";
+import { AuditChain, AuditUnavailable, nextFlushIn } from "../audit/chain.js";
 import type { AuditInput } from "../audit/event.js";
 import { openDb } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
@@ -73,9 +73,11 @@ export class InstanceCoordinator extends DurableObject<Env> {
 
   override async alarm() {
     const more = await this.#continueRewrap();
-    await this.#chain.flush();
+    const flushed = await this.#chain.flush();
     if (more) await this.ctx.storage.setAlarm(Date.now());
-    else if (this.#chain.pending) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+    else if (this.#chain.pending) {
+      await this.ctx.storage.setAlarm(Date.now() + nextFlushIn(flushed, FLUSH_DELAY_MS));
+    }
   }
 
   /** Starts the master-key re-wrap job (202); 409 while one runs. */

@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Permission, ProjectSettings } from "../../contract/index.js";
-import { AuditChain, AuditUnavailable } from "../audit/chain.js";
+import { AuditChain, AuditUnavailable, nextFlushIn } from "../audit/chain.js";
 import type { AuditContext, AuditInput } from "../audit/event.js";
 import { openDb, runBatch, type Db } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
@@ -251,8 +251,8 @@ export class ProjectCoordinator extends DurableObject<Env> {
     if (nextLease !== null) await this.#alarmBy(nextLease - (this.#now() - Date.now()));
     await this.#flushLastUsed();
     if (!this.#chain) return;
-    await this.#chain.flush();
-    if (this.#chain.pending) await this.#scheduleFlush();
+    const flushed = await this.#chain.flush();
+    if (this.#chain.pending) await this.#alarmBy(Date.now() + nextFlushIn(flushed, FLUSH_DELAY_MS));
   }
 
   /** last_used_at is kept in memory on the read path and written here, never per read. */

@@ -91,6 +91,33 @@ describe("envelope encryption", () => {
     );
   });
 
+  it("keeps failing on tampered bytes once the value's DEK is cached, and keeps opening the genuine row", async () => {
+    const { kek } = await setup();
+    const sealed = await encryptValue(kek, context, "cached and checked");
+    expect(await decryptValue(kek, context, sealed)).toBe("cached and checked");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<keyof SealedValue>("ciphertext", "iv"),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        async (field, at, bit) => {
+          const tampered = { ...sealed, [field]: flipBit(sealed[field], at, bit) };
+          // Interleaved on the same cached DEK: neither read sees the other's bytes.
+          const [bad, good] = await Promise.allSettled([
+            decryptValue(kek, context, tampered),
+            decryptValue(kek, context, sealed),
+          ]);
+          expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(IntegrityError);
+          expect(good).toEqual({ status: "fulfilled", value: "cached and checked" });
+          await expect(
+            decryptValue(kek, { ...context, version: 4 }, sealed),
+          ).rejects.toBeInstanceOf(IntegrityError);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it("fails on any flipped bit of the wrapped KEK", async () => {
     const { ring, wrapped } = await setup();
     await fc.assert(

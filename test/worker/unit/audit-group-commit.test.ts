@@ -1,0 +1,105 @@
+// The audit chain's group commit and its flush, on real Durable Object storage:
+// events that keep arriving tick after tick share one storage transaction,
+// each caller answers only once its event is stored, a steady stream still
+// commits, and a backlog larger than one flush batch is flushed at once.
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { AuditChain, nextFlushIn } from "../../../src/worker/audit/chain.js";
+import type { AuditInput } from "../../../src/worker/audit/event.js";
+import { openDb } from "../../../src/worker/db/client.js";
+import { checkpointSigner } from "../../../src/worker/services/audit-checkpoints.js";
+
+const input = (n: number): AuditInput => ({
+  actor: { kind: "token", id: "tok_test" },
+  action: "secrets.read",
+  target: `production/KEY_${n}`,
+  result: "ok",
+  ip: "192.0.2.1",
+  user_agent: null,
+  request_id: `req_${n}`,
+});
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Runs `body` with a fresh chain in a fresh object's storage, counting its transactions. */
+async function withChain(
+  name: string,
+  body: (chain: AuditChain, sql: SqlStorage, transactions: () => number) => Promise<void>,
+) {
+  const stub = env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(`chain:${name}`));
+  await runInDurableObject(stub, async (_instance, state) => {
+    let transactions = 0;
+    const chain = new AuditChain({
+      sql: state.storage.sql,
+      db: openDb(env.DB),
+      chain: `chain-test-${name}`,
+      now: () => Date.now(),
+      transaction: (work) => {
+        transactions++;
+        state.storage.transactionSync(work);
+      },
+      checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
+    });
+    await body(chain, state.storage.sql, () => transactions);
+  });
+}
+
+const storedSeqs = (sql: SqlStorage) =>
+  sql
+    .exec<{ seq: number }>("SELECT seq FROM audit_local ORDER BY seq")
+    .toArray()
+    .map((r) => r.seq);
+
+describe("audit group commit", () => {
+  it("keeps a group open while events arrive tick after tick, and stores it in one transaction", async () => {
+    await withChain("ticks", async (chain, sql, transactions) => {
+      const answered: number[][] = [];
+      const appends: Promise<number>[] = [];
+      for (let n = 1; n <= 4; n++) {
+        appends.push(
+          chain.appendGrouped(input(n)).then((seq) => {
+            // Nobody answers before its event is stored.
+            answered.push(storedSeqs(sql));
+            return seq;
+          }),
+        );
+        await tick();
+      }
+      expect(await Promise.all(appends)).toEqual([1, 2, 3, 4]);
+      expect(transactions()).toBe(1);
+      for (const stored of answered) expect(stored).toEqual([1, 2, 3, 4]);
+      expect(chain.head.seq).toBe(4);
+    });
+  });
+
+  it("commits a steady stream in bounded groups, in seq order", async () => {
+    await withChain("stream", async (chain, sql, transactions) => {
+      const appends: Promise<number>[] = [];
+      for (let n = 1; n <= 40; n++) {
+        appends.push(chain.appendGrouped(input(n)));
+        await tick();
+      }
+      expect(await Promise.all(appends)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      // A group closes after a bounded number of ticks even when events never stop.
+      expect(transactions()).toBeGreaterThanOrEqual(4);
+      expect(storedSeqs(sql)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await chain.verify()).toMatchObject({ ok: true, events: 40 });
+    });
+  });
+
+  it("asks for the next flush at once while a backlog is larger than one batch", async () => {
+    await withChain("backlog", async (chain) => {
+      await Promise.all(Array.from({ length: 2500 }, (_, n) => chain.appendGrouped(input(n))));
+      const moved: number[] = [];
+      const delays: number[] = [];
+      while (chain.pending) {
+        const flushed = await chain.flush();
+        moved.push(flushed);
+        delays.push(nextFlushIn(flushed, 1000));
+      }
+      expect(moved).toEqual([1000, 1000, 500]);
+      expect(delays).toEqual([0, 0, 1000]);
+      expect(await chain.verify()).toMatchObject({ ok: true, events: 2500 });
+    });
+  });
+});

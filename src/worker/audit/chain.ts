@@ -212,6 +212,7 @@ export class AuditChain {
     return this.#group.done.then(() => seq);
   }
 
+  /** A group, and its commit once events stop joining it (or after GROUP_MAX_TICKS ticks). */
   #openGroup(): { events: AuditEvent[]; done: Promise<void> } {
     const events: AuditEvent[] = [];
     const done = new Promise<void>((resolve, reject) => {
@@ -225,11 +226,23 @@ export class AuditChain {
           return;
         }
         this.#group = null;
+        const head = this.#head;
         try {
-          this.#transaction(() => events.forEach((e) => this.#store(e)));
+          this.#transaction(() => {
+            events.forEach((e) => this.#store(e));
+            // An event appended while the group was open has a later seq and
+            // was stored waiting for this group's hashes: chain it now.
+            if (this.#inFlight === null && this.#nextSeq - 1 > this.#head.seq) {
+              this.#chainWaiting();
+            }
+          });
           resolve();
         } catch (error) {
-          reject(error);
+          // Nothing of the group was stored (the transaction rolled back): neither
+          // is the head moved, and its seqs go back if none was taken after them.
+          this.#head = head;
+          if (this.#nextSeq - 1 === events.at(-1)!.seq) this.#nextSeq = events[0]!.seq;
+          reject(new AuditUnavailable("audit group commit failed", { cause: error }));
         }
       };
       setTimeout(tick, 0);

@@ -4,7 +4,7 @@
 // commits, and a backlog larger than one flush batch is flushed at once.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { AuditChain, nextFlushIn } from "../../../src/worker/audit/chain.js";
+import { AuditChain, AuditUnavailable, nextFlushIn } from "../../../src/worker/audit/chain.js";
 import type { AuditInput } from "../../../src/worker/audit/event.js";
 import { openDb } from "../../../src/worker/db/client.js";
 import { checkpointSigner } from "../../../src/worker/services/audit-checkpoints.js";
@@ -25,6 +25,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 async function withChain(
   name: string,
   body: (chain: AuditChain, sql: SqlStorage, transactions: () => number) => Promise<void>,
+  { failing }: { failing?: () => boolean } = {},
 ) {
   const stub = env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(`chain:${name}`));
   await runInDurableObject(stub, async (_instance, state) => {
@@ -36,7 +37,11 @@ async function withChain(
       now: () => Date.now(),
       transaction: (work) => {
         transactions++;
-        state.storage.transactionSync(work);
+        state.storage.transactionSync(() => {
+          work();
+          // A storage failure inside the transaction (it rolls back).
+          if (failing?.()) throw new Error("injected storage failure");
+        });
       },
       checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
     });
@@ -85,6 +90,45 @@ describe("audit group commit", () => {
       expect(storedSeqs(sql)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
       expect(await chain.verify()).toMatchObject({ ok: true, events: 40 });
     });
+  });
+
+  it("chains an event appended while a group is open, once the group lands", async () => {
+    await withChain("interleaved", async (chain, sql) => {
+      const grouped = chain.appendGrouped(input(1));
+      // A change's event, stored at once, with the seq after the open group's.
+      expect(chain.append(input(2))).toBe(2);
+      expect(await grouped).toBe(1);
+      expect(chain.head.seq).toBe(2);
+      expect(await chain.appendGrouped(input(3))).toBe(3);
+      expect(storedSeqs(sql)).toEqual([1, 2, 3]);
+      expect(await chain.flush()).toBe(3);
+      expect(await chain.verify()).toMatchObject({ ok: true, events: 3 });
+    });
+  });
+
+  it("fails every read of a group whose commit fails, stores none of it, and goes on after", async () => {
+    let fail = false;
+    await withChain(
+      "failing",
+      async (chain, sql) => {
+        expect(await chain.appendGrouped(input(1))).toBe(1);
+        fail = true;
+        const group = await Promise.allSettled([
+          chain.appendGrouped(input(2)),
+          chain.appendGrouped(input(3)),
+        ]);
+        for (const result of group) {
+          expect(result.status === "rejected" && result.reason).toBeInstanceOf(AuditUnavailable);
+        }
+        expect(storedSeqs(sql)).toEqual([1]);
+        expect(chain.head.seq).toBe(1);
+        fail = false;
+        // The lost group's seqs are taken again: the chain has no hole.
+        expect(await chain.appendGrouped(input(4))).toBe(2);
+        expect(await chain.verify()).toMatchObject({ ok: true, events: 2 });
+      },
+      { failing: () => fail },
+    );
   });
 
   it("asks for the next flush at once while a backlog is larger than one batch", async () => {

@@ -9,6 +9,8 @@ import { IntegrityError } from "./aead.js";
 import { fromBase64, utf8 } from "./encoding.js";
 
 const MAX_ENTRIES = 20_000;
+/** The decoded bytes kept in all: values go up to 64 KiB, and an isolate has 128 MB. */
+export const MAX_CACHED_BYTES = 8 * 1024 * 1024;
 const TTL_MS = 5 * 60 * 1000;
 
 export interface StoredValue {
@@ -32,6 +34,30 @@ interface Entry extends Readonly<PreparedValue> {
 }
 
 const entries = new Map<string, Entry>();
+let cachedBytes = 0;
+
+const sizeOf = (e: Entry) => e.aad.length + e.iv.length + e.ciphertext.length;
+
+/** How many decoded bytes the cache holds (for tests of its bound). */
+export const decodedBytesCached = () => cachedBytes;
+
+function forget(id: string, entry: Entry) {
+  if (entries.get(id) !== entry) return;
+  entries.delete(id);
+  cachedBytes -= sizeOf(entry);
+}
+
+/** Keeps `entry` as the newest, dropping the oldest past either bound. */
+function remember(id: string, entry: Entry) {
+  const replaced = entries.get(id);
+  if (replaced) forget(id, replaced);
+  entries.set(id, entry);
+  cachedBytes += sizeOf(entry);
+  while (entries.size > MAX_ENTRIES || cachedBytes > MAX_CACHED_BYTES) {
+    const [oldest, old] = entries.entries().next().value!;
+    forget(oldest, old);
+  }
+}
 
 export function decodeStored(text: string): Uint8Array<ArrayBuffer> {
   try {
@@ -70,10 +96,7 @@ export function preparedValue(
     ciphertextText: stored.ciphertext,
     expiresAt: fresh?.expiresAt ?? now + TTL_MS,
   };
-  entry.dek.catch(() => {
-    if (entries.get(id) === entry) entries.delete(id);
-  });
-  if (!fresh && entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-  entries.set(id, entry);
+  entry.dek.catch(() => forget(id, entry));
+  remember(id, entry);
   return entry;
 }

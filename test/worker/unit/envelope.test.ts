@@ -12,6 +12,7 @@ import {
   type ValueContext,
 } from "../../../src/worker/crypto/envelope.js";
 import { parseMasterKeyring } from "../../../src/worker/crypto/master-keys.js";
+import { MAX_CACHED_BYTES, decodedBytesCached } from "../../../src/worker/crypto/dek-cache.js";
 
 const KEY_A = "a:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(7)));
 const KEY_B = "b:" + btoa(String.fromCharCode(...new Uint8Array(32).fill(9)));
@@ -116,6 +117,19 @@ describe("envelope encryption", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("bounds the decoded bytes it caches, however many large values are read", async () => {
+    const { kek } = await setup();
+    const big = "v".repeat(60 * 1024);
+    for (let i = 0; i < 200; i++) {
+      const at = { ...context, secretId: `sec_${i}` };
+      const sealed = await encryptValue(kek, at, big);
+      expect(await decryptValue(kek, at, sealed)).toBe(big);
+    }
+    // 200 values of 60 KiB would be 12 MiB; the oldest went.
+    expect(decodedBytesCached()).toBeGreaterThan(MAX_CACHED_BYTES / 2);
+    expect(decodedBytesCached()).toBeLessThanOrEqual(MAX_CACHED_BYTES);
   });
 
   it("fails on any flipped bit of the wrapped KEK", async () => {

@@ -140,16 +140,20 @@ export class AuditChain {
   #ts = () => new Date(this.#now()).toISOString();
 
   /**
-   * After a restart: an event missing just after the head was a write in
-   * flight. If its D1 batch landed, adopt that row; otherwise record `aborted`.
+   * After a restart: an event missing after the head was a write in flight
+   * (if its D1 batch landed, that row is adopted) or an event lost with its
+   * group's commit; each hole gets an `aborted` event, so the chain goes on.
    */
   async repair(): Promise<void> {
-    const missing = this.#head.seq + 1;
-    if (missing >= this.#nextSeq || this.#localRow(missing)) return this.#chainWaiting();
-    const landed = await findAuditEvent(this.#db, this.#chain, missing);
-    if (landed) {
-      this.#persistHead({ seq: landed.seq, hash: landed.hash });
-    } else {
+    for (;;) {
+      this.#chainWaiting();
+      const missing = this.#head.seq + 1;
+      if (missing >= this.#nextSeq) return;
+      const landed = await findAuditEvent(this.#db, this.#chain, missing);
+      if (landed) {
+        this.#persistHead({ seq: landed.seq, hash: landed.hash });
+        continue;
+      }
       const event = toEvent(
         {
           actor: { kind: "system", id: null },
@@ -159,14 +163,13 @@ export class AuditChain {
           ip: null,
           user_agent: null,
           request_id: null,
-          details: { reason: "the coordinator restarted while this write was in flight" },
+          details: { reason: "the coordinator restarted while this event was not stored" },
         },
         missing,
         this.#ts(),
       );
       this.#store(event);
     }
-    this.#chainWaiting();
   }
 
   /** Stores an event, hashed now unless it waits behind a write in flight. */
@@ -242,12 +245,32 @@ export class AuditChain {
           // is the head moved, and its seqs go back if none was taken after them.
           this.#head = head;
           if (this.#nextSeq - 1 === events.at(-1)!.seq) this.#nextSeq = events[0]!.seq;
+          else this.#abortLost(events);
           reject(new AuditUnavailable("audit group commit failed", { cause: error }));
         }
       };
       setTimeout(tick, 0);
     });
     return { events, done };
+  }
+
+  /**
+   * A later seq was taken while a failed group was open (a change's event):
+   * the group's seqs get `aborted` events, so the chain has no hole. If the
+   * storage refuses these too, `repair` fills the holes after a restart.
+   */
+  #abortLost(events: AuditEvent[]) {
+    const head = this.#head;
+    try {
+      this.#transaction(() => {
+        for (const e of events) {
+          this.#store({ ...e, result: "aborted", details: { reason: "its group commit failed" } });
+        }
+        if (this.#inFlight === null) this.#chainWaiting();
+      });
+    } catch {
+      this.#head = head;
+    }
   }
 
   /** Reserves the next seq for a write and hashes its event, to land in the write's batch. */

@@ -21,31 +21,41 @@ const input = (n: number): AuditInput => ({
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Runs `body` with a fresh chain in a fresh object's storage, counting its transactions. */
+/**
+ * Runs `body` with a fresh chain in a fresh object's storage, counting its
+ * transactions; `restart` makes a new chain on the same storage, as a
+ * restarted object would.
+ */
 async function withChain(
   name: string,
-  body: (chain: AuditChain, sql: SqlStorage, transactions: () => number) => Promise<void>,
+  body: (
+    chain: AuditChain,
+    sql: SqlStorage,
+    transactions: () => number,
+    restart: () => AuditChain,
+  ) => Promise<void>,
   { failing }: { failing?: () => boolean } = {},
 ) {
   const stub = env.PROJECT_COORDINATOR.get(env.PROJECT_COORDINATOR.idFromName(`chain:${name}`));
   await runInDurableObject(stub, async (_instance, state) => {
     let transactions = 0;
-    const chain = new AuditChain({
-      sql: state.storage.sql,
-      db: openDb(env.DB),
-      chain: `chain-test-${name}`,
-      now: () => Date.now(),
-      transaction: (work) => {
-        transactions++;
-        state.storage.transactionSync(() => {
-          work();
-          // A storage failure inside the transaction (it rolls back).
-          if (failing?.()) throw new Error("injected storage failure");
-        });
-      },
-      checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
-    });
-    await body(chain, state.storage.sql, () => transactions);
+    const open = () =>
+      new AuditChain({
+        sql: state.storage.sql,
+        db: openDb(env.DB),
+        chain: `chain-test-${name}`,
+        now: () => Date.now(),
+        transaction: (work) => {
+          transactions++;
+          state.storage.transactionSync(() => {
+            work();
+            // A storage failure inside the transaction (it rolls back).
+            if (failing?.()) throw new Error("injected storage failure");
+          });
+        },
+        checkpoints: checkpointSigner({ db: openDb(env.DB), masterKey: env.QALA_MASTER_KEY }),
+      });
+    await body(open(), state.storage.sql, () => transactions, open);
   });
 }
 
@@ -128,6 +138,60 @@ describe("audit group commit", () => {
         expect(await chain.verify()).toMatchObject({ ok: true, events: 2 });
       },
       { failing: () => fail },
+    );
+  });
+
+  it("fills a failed group's seqs with aborted events when a later seq was taken meanwhile", async () => {
+    let failures = 0;
+    await withChain(
+      "failing-interleaved",
+      async (chain, sql) => {
+        failures = 1;
+        const grouped = Promise.allSettled([
+          chain.appendGrouped(input(1)),
+          chain.appendGrouped(input(2)),
+        ]);
+        // A change's event takes seq 3 (stored at once) while the group is open.
+        expect(chain.append(input(3))).toBe(3);
+        for (const result of await grouped) expect(result.status).toBe("rejected");
+        expect(storedSeqs(sql)).toEqual([1, 2, 3]);
+        expect(chain.head.seq).toBe(3);
+        const events = await chain.list({}, 10);
+        expect(events.map((e) => [e.seq, e.result])).toEqual([
+          [3, "ok"],
+          [2, "aborted"],
+          [1, "aborted"],
+        ]);
+        expect(await chain.verify()).toMatchObject({ ok: true, events: 3 });
+      },
+      { failing: () => failures-- > 0 },
+    );
+  });
+
+  it("fills every hole after a restart when even the aborted events could not be stored", async () => {
+    let failures = 0;
+    await withChain(
+      "failing-restart",
+      async (chain, sql, _transactions, restart) => {
+        expect(await chain.appendGrouped(input(1))).toBe(1);
+        failures = 2; // the group's commit, then its aborted events
+        const grouped = Promise.allSettled([
+          chain.appendGrouped(input(2)),
+          chain.appendGrouped(input(3)),
+        ]);
+        expect(chain.append(input(4))).toBe(4);
+        await grouped;
+        // Seqs 2 and 3 are holes; 4 waits behind them, unhashed.
+        expect(storedSeqs(sql)).toEqual([1, 4]);
+        expect(chain.head.seq).toBe(1);
+        const restarted = restart();
+        await restarted.repair();
+        expect(restarted.head.seq).toBe(4);
+        expect(storedSeqs(sql)).toEqual([1, 2, 3, 4]);
+        expect(await restarted.appendGrouped(input(5))).toBe(5);
+        expect(await restarted.verify()).toMatchObject({ ok: true, events: 5 });
+      },
+      { failing: () => failures-- > 0 },
     );
   });
 

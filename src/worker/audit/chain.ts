@@ -141,19 +141,21 @@ export class AuditChain {
 
   /**
    * After a restart: an event missing after the head was a write in flight
-   * (if its D1 batch landed, that row is adopted) or an event lost with its
-   * group's commit; each hole gets an `aborted` event, so the chain goes on.
+   * or an event lost with its group's commit. A write whose D1 batch landed is
+   * adopted (even as the last event: its seq must not be taken again); each
+   * other hole gets an `aborted` event, so the chain goes on.
    */
   async repair(): Promise<void> {
     for (;;) {
       this.#chainWaiting();
       const missing = this.#head.seq + 1;
-      if (missing >= this.#nextSeq) return;
       const landed = await findAuditEvent(this.#db, this.#chain, missing);
       if (landed) {
         this.#persistHead({ seq: landed.seq, hash: landed.hash });
+        this.#nextSeq = Math.max(this.#nextSeq, landed.seq + 1);
         continue;
       }
+      if (missing >= this.#nextSeq) return;
       const event = toEvent(
         {
           actor: { kind: "system", id: null },

@@ -7,17 +7,12 @@
 // the KEK cache already does; values themselves are never cached.
 import { IntegrityError } from "./aead.js";
 import { fromBase64, utf8 } from "./encoding.js";
+import type { SealedValue } from "./envelope.js";
 
 const MAX_ENTRIES = 20_000;
 /** The decoded bytes kept in all: values go up to 64 KiB, and an isolate has 128 MB. */
 export const MAX_CACHED_BYTES = 8 * 1024 * 1024;
 const TTL_MS = 5 * 60 * 1000;
-
-export interface StoredValue {
-  ciphertext: string;
-  iv: string;
-  wrappedDek: string;
-}
 
 /** A stored value ready to open: the DEK (once unwrapped) and the decoded bytes. */
 export interface PreparedValue {
@@ -74,7 +69,7 @@ export function decodeStored(text: string): Uint8Array<ArrayBuffer> {
  */
 export function preparedValue(
   aad: string,
-  stored: StoredValue,
+  stored: SealedValue,
   unwrap: (aad: Uint8Array<ArrayBuffer>) => Promise<CryptoKey>,
   now: number = Date.now(),
 ): PreparedValue {

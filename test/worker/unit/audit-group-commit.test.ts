@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AuditChain, AuditUnavailable, nextFlushIn } from "../../../src/worker/audit/chain.js";
 import type { AuditInput } from "../../../src/worker/audit/event.js";
-import { openDb } from "../../../src/worker/db/client.js";
+import { openDb, runBatch } from "../../../src/worker/db/client.js";
 import { checkpointSigner } from "../../../src/worker/services/audit-checkpoints.js";
 
 const input = (n: number): AuditInput => ({
@@ -193,6 +193,21 @@ describe("audit group commit", () => {
       },
       { failing: () => failures-- > 0 },
     );
+  });
+
+  it("adopts a write that landed in D1 just before a restart, even as the last event", async () => {
+    await withChain("landed-write", async (chain, _sql, _transactions, restart) => {
+      expect(await chain.appendGrouped(input(1))).toBe(1);
+      const write = await chain.reserveWrite({ ...input(2), action: "secret.write" });
+      // The write's batch lands with its event; the object stops before it hears so.
+      await runBatch(openDb(env.DB), write.statements);
+      const restarted = restart();
+      await restarted.repair();
+      expect(restarted.head).toEqual({ seq: 2, hash: write.hash });
+      expect(await restarted.appendGrouped(input(3))).toBe(3);
+      await restarted.flush();
+      expect(await restarted.verify()).toMatchObject({ ok: true, events: 3 });
+    });
   });
 
   it("asks for the next flush at once while a backlog is larger than one batch", async () => {

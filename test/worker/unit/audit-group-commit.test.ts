@@ -1,7 +1,9 @@
-// The audit chain's group commit and its flush, on real Durable Object storage:
-// events that keep arriving tick after tick share one storage transaction,
-// each caller answers only once its event is stored, a steady stream still
-// commits, and a backlog larger than one flush batch is flushed at once.
+// The audit chain's group commit, repair and flush, on real Durable Object
+// storage: events that keep arriving tick after tick share one storage
+// transaction, each caller answers only once its event is stored, a steady
+// stream still commits, a failed commit or a restart leaves no hole in the
+// chain, and a backlog larger than one flush batch is flushed at once. Storage
+// failures are thrown inside the real transaction, which rolls back.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AuditChain, AuditUnavailable, nextFlushIn } from "../../../src/worker/audit/chain.js";

@@ -82,9 +82,12 @@ export class ProjectState {
 
   #load(): Promise<Loaded | null> {
     this.#loaded ??= (async () => {
-      const project = await findProject(this.#db, this.#projectId);
+      // Two queries at once: a change drops this view, so the next change or read reloads it.
+      const [project, environments] = await Promise.all([
+        findProject(this.#db, this.#projectId),
+        listEnvironments(this.#db, this.#projectId),
+      ]);
       if (!project) return null;
-      const environments = await listEnvironments(this.#db, project.id);
       return {
         project,
         settings: JSON.parse(project.settings) as ProjectSettings,

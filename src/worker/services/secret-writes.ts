@@ -186,9 +186,11 @@ export async function putSecret(
   input: PutInput,
 ): Promise<SecretWriteResult & { created: boolean }> {
   const environment = await environmentOf(deps, input.projectId, input.environment);
-  const current = await findSecret(deps.db, environment.id, input.key);
+  const [current, context] = await Promise.all([
+    findSecret(deps.db, environment.id, input.key),
+    changeContext(deps, input.projectId, environment),
+  ]);
   checkPrecondition(current, input.precondition);
-  const context = await changeContext(deps, input.projectId, environment);
   const planned = await planVersion(context, current, input);
   await landVersions(deps, environment.id, [planned]);
   const rotation = parseRotation(planned.secret.rotation ?? null);
@@ -243,16 +245,17 @@ export interface BulkInput {
 /** One atomic change of many keys: every set and delete lands in one batch, or none does. */
 export async function bulkChange(deps: WriteDeps, input: BulkInput): Promise<{ changed: number }> {
   const environment = await environmentOf(deps, input.projectId, input.environment);
-  const existing = new Map(
-    (await listSecrets(deps.db, environment.id)).map((s) => [s.key, s] as const),
-  );
+  const [secrets, context] = await Promise.all([
+    listSecrets(deps.db, environment.id),
+    changeContext(deps, input.projectId, environment),
+  ]);
+  const existing = new Map(secrets.map((s) => [s.key, s] as const));
   const missing = input.delete.filter((key) => !exists(existing.get(key)));
   if (missing.length) {
     throw new AppError("not_found", "some keys to delete do not exist", {
       details: { keys: missing },
     });
   }
-  const context = await changeContext(deps, input.projectId, environment);
   const planned = await Promise.all(
     Object.entries(input.set).map(([key, value]) =>
       planVersion(context, existing.get(key), { key, value, actor: input.actor }),

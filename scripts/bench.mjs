@@ -195,8 +195,8 @@ cached DEK with the value's decoded IV and ciphertext, and one AES-GCM decryptio
 query sits on a warm read. Audit events of reads that arrive together share one storage
 transaction (a group stays open while events keep arriving, up to 8 timer ticks), and each
 read answers only once its event is stored: the storage sync, about 0.3 ms on this machine's
-disk, is the dearest part of a read's event. The 304 answer skips the rows and the decryption. Writes run one at a time in the coordinator, each one D1
-batch with its audit event (a local D1 point query alone reaches roughly 430 req/s here).
+disk, is the dearest part of a read's event. The 304 answer skips the rows and the
+decryption. Writes run one at a time in the coordinator, each one D1 batch with its audit event (a local D1 point query alone reaches roughly 430 req/s here).
 `;
   if (only) console.log("BENCH_CASES given: docs/benchmarks.md left as it was");
   else {

@@ -196,7 +196,8 @@ query sits on a warm read. Audit events of reads that arrive together share one 
 transaction (a group stays open while events keep arriving, up to 8 timer ticks), and each
 read answers only once its event is stored: the storage sync, about 0.3 ms on this machine's
 disk, is the dearest part of a read's event. The 304 answer skips the rows and the
-decryption. Writes run one at a time in the coordinator, each one D1 batch with its audit event (a local D1 point query alone reaches roughly 430 req/s here).
+decryption. Writes run one at a time in the coordinator, each one D1 batch with its audit
+event (a local D1 point query alone reaches roughly 430 req/s here).
 `;
   if (only) console.log("BENCH_CASES given: docs/benchmarks.md left as it was");
   else {

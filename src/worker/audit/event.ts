@@ -107,3 +107,12 @@ export type AuditContext = Pick<
   AuditInput,
   "actor" | "ip" | "user_agent" | "request_id" | "target"
 >;
+
+/** The context of what the system does on its own (a cron job, a key job): no request. */
+export const systemContext = (id: string): AuditContext => ({
+  actor: { kind: "system", id },
+  ip: null,
+  user_agent: null,
+  request_id: null,
+  target: null,
+});

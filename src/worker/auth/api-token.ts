@@ -13,6 +13,8 @@ const DUMMY_HASH = "0".repeat(64);
 export interface VerifiedToken {
   principal: Principal;
   row: ApiTokenRow;
+  /** A project token's grant (null for an admin token), parsed once. */
+  grant: GrantSpec | null;
   ipAllowlist: string[] | null;
   clientCertificates: ClientCertificate[] | null;
 }
@@ -52,8 +54,10 @@ export async function verifyApiToken(
   if (row.revokedAt || (row.expiresAt && Date.parse(row.expiresAt) <= now)) return null;
   const admin = row.kind === "admin";
   if (admin !== (parsed.kind === "admin")) return null;
+  const grant = admin ? null : grantOf(row);
   return {
     row,
+    grant,
     ipAllowlist: parseJson<string[]>(row.ipAllowlist),
     clientCertificates: parseJson<ClientCertificate[]>(row.clientCertificates),
     principal: {
@@ -63,7 +67,7 @@ export async function verifyApiToken(
       instanceAdmin: admin,
       projectId: row.projectId,
       userId: row.userId,
-      grant: admin ? null : grantOf(row),
+      grant,
     },
   };
 }

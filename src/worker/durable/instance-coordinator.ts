@@ -11,7 +11,7 @@ import { coordinator } from "./coordinator-client.js";
 import { rewrapInstanceKeys } from "../services/master-key.js";
 import { DurableObject } from "cloudflare:workers";
 import { AuditChain, AuditUnavailable, nextFlushIn } from "../audit/chain.js";
-import type { AuditInput } from "../audit/event.js";
+import { systemContext, type AuditInput } from "../audit/event.js";
 import { openDb } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
 import type { Env } from "../env.js";
@@ -34,7 +34,7 @@ export interface RewrapJob {
   finished_at: string | null;
 }
 
-const SYSTEM = { kind: "system" as const, id: "master-key" };
+const MASTER_KEY_JOB = systemContext("master-key");
 export const INSTANCE_CHAIN = "instance";
 
 export class InstanceCoordinator extends DurableObject<Env> {
@@ -132,13 +132,9 @@ export class InstanceCoordinator extends DurableObject<Env> {
         next.state = "done";
         next.finished_at = new Date().toISOString();
         this.#chain.append({
-          actor: SYSTEM,
+          ...MASTER_KEY_JOB,
           action: "master_key.rewrap",
-          target: null,
           result: "ok",
-          ip: null,
-          user_agent: null,
-          request_id: null,
           details: { job: job.id, rewrapped: next.rewrapped, projects: next.projects },
         });
       }

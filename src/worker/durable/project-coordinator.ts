@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Permission, ProjectSettings } from "../../contract/index.js";
 import { AuditChain, AuditUnavailable, nextFlushIn } from "../audit/chain.js";
-import type { AuditContext, AuditInput } from "../audit/event.js";
+import { systemContext, type AuditContext, type AuditInput } from "../audit/event.js";
 import { openDb, runBatch, type Db } from "../db/client.js";
 import type { AuditFilter } from "../db/audit.js";
 import type { Env } from "../env.js";
@@ -80,23 +80,9 @@ export interface TestHooks {
 const ROTATION_LEASE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** The actor of the master-key job's changes. */
-const SYSTEM_MASTER_KEY: AuditContext = {
-  actor: { kind: "system", id: "master-key" },
-  ip: null,
-  user_agent: null,
-  request_id: null,
-  target: null,
-};
-
-/** The actor of the cron job's changes. */
-const CRON: AuditContext = {
-  actor: { kind: "system", id: "cron" },
-  ip: null,
-  user_agent: null,
-  request_id: null,
-  target: null,
-};
+/** The master-key job's changes, and the cron job's. */
+const SYSTEM_MASTER_KEY = systemContext("master-key");
+const CRON = systemContext("cron");
 const ROTATION_JOB = "rotation";
 
 export class ProjectCoordinator extends DurableObject<Env> {

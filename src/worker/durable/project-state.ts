@@ -8,7 +8,7 @@ import {
   type Permission,
   type ProjectSettings,
 } from "../../contract/index.js";
-import { grantOf, verifyApiToken } from "../auth/api-token.js";
+import { verifyApiToken } from "../auth/api-token.js";
 import { allowedBy } from "../auth/client-address.js";
 import { certificateMatches } from "../auth/client-certificate.js";
 import { can, seesEnvironment, type ProjectAccess } from "../auth/permissions.js";
@@ -162,8 +162,9 @@ export class ProjectState {
     const { token, tls } = req.credential;
     const unauthorized = () => new AppError("unauthorized", "a valid token is required");
     const verified = await verifyApiToken((id) => this.#token(id), token, now, ["svc"]);
-    if (!verified) throw unauthorized();
-    const { row } = verified;
+    // Project (svc) tokens always carry a grant.
+    if (!verified?.grant) throw unauthorized();
+    const { row, grant } = verified;
     // A valid token of another project may not see this one: 404, as for any principal.
     if (row.projectId !== this.#projectId) throw new AppError("not_found", "project not found");
     if (tls === undefined && verified.clientCertificates?.length) throw new TlsNeeded();
@@ -173,7 +174,7 @@ export class ProjectState {
       throw new AppError("forbidden", "this token may not be used from this address");
     }
     this.used.set(row.id, now);
-    return { actor: { kind: "token", id: row.id }, grant: grantOf(row) };
+    return { actor: { kind: "token", id: row.id }, grant };
   }
 
   /** The project's settings, or null when the project does not exist. */
